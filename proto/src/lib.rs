@@ -1,0 +1,12 @@
+//! Protobuf messages and gRPC services of OpenLedger's own `openledger.*.v1` packages.
+//!
+//! Every `.proto` file under `proto/openledger/` is compiled by `build.rs`; the generated
+//! modules follow the package names (`openledger::lora::v1`, …).
+
+#![allow(clippy::all, missing_docs)]
+
+include!(concat!(env!("OUT_DIR"), "/openledger_include.rs"));
+
+/// Encoded `FileDescriptorSet` of the `openledger.*` packages, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/openledger_descriptor.bin"));

@@ -1,0 +1,203 @@
+//! The auth module: accounts with their public key, account number and sequence, module
+//! accounts, and the auth params the ante pipeline reads (Cosmos `x/auth` semantics).
+//!
+//! The [`AuthKeeper`] is the only way into the module's state; other modules hold it through
+//! the narrow traits they declare (e.g. `openledger_bank::AccountKeeper`).
+
+pub mod error;
+pub mod genesis;
+pub mod keys;
+pub mod params;
+pub mod query;
+
+use cosmrs::Any;
+use cosmrs::proto::cosmos::auth::v1beta1::{BaseAccount, ModuleAccount, Params};
+use cosmrs::proto::cosmos::crypto::secp256k1::PubKey as Secp256k1PubKey;
+use openledger_framework::{
+    AbciError, Address, Ctx, KvRead, Module, QueryRouter, module::pack_any, type_url,
+};
+use prost::Message;
+
+pub use error::AuthError;
+
+/// Module account names, as in the Cosmos SDK.
+pub const FEE_COLLECTOR: &str = "fee_collector";
+pub const GOV_MODULE: &str = "gov";
+
+/// An account as the state machine sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub address: Address,
+    /// Compressed secp256k1 public key, set by the account's first signed transaction.
+    pub pub_key: Option<Vec<u8>>,
+    pub account_number: u64,
+    pub sequence: u64,
+    /// `Some((name, permissions))` for a module account.
+    pub module: Option<(String, Vec<String>)>,
+}
+
+impl Account {
+    pub fn to_base_proto(&self) -> BaseAccount {
+        BaseAccount {
+            address: self.address.to_bech32(),
+            pub_key: self.pub_key.as_ref().map(|k| pack_any(&Secp256k1PubKey { key: k.clone() })),
+            account_number: self.account_number,
+            sequence: self.sequence,
+        }
+    }
+
+    /// The account packed as `Any`: a `BaseAccount` or a `ModuleAccount`.
+    pub fn to_any(&self) -> Any {
+        match &self.module {
+            None => pack_any(&self.to_base_proto()),
+            Some((name, permissions)) => pack_any(&ModuleAccount {
+                base_account: Some(self.to_base_proto()),
+                name: name.clone(),
+                permissions: permissions.clone(),
+            }),
+        }
+    }
+
+    pub fn from_any(any: &Any) -> Result<Self, AuthError> {
+        let corrupt = |e: &dyn std::fmt::Display| AuthError::Corrupt(e.to_string());
+        let (base, module) = if any.type_url == type_url::<BaseAccount>() {
+            (BaseAccount::decode(any.value.as_slice()).map_err(|e| corrupt(&e))?, None)
+        } else if any.type_url == type_url::<ModuleAccount>() {
+            let m = ModuleAccount::decode(any.value.as_slice()).map_err(|e| corrupt(&e))?;
+            let base = m.base_account.ok_or_else(|| corrupt(&"module account without base"))?;
+            (base, Some((m.name, m.permissions)))
+        } else {
+            return Err(AuthError::Corrupt(format!("unsupported account type {}", any.type_url)));
+        };
+        let pub_key = match base.pub_key {
+            None => None,
+            Some(pk) if pk.type_url == type_url::<Secp256k1PubKey>() => {
+                Some(Secp256k1PubKey::decode(pk.value.as_slice()).map_err(|e| corrupt(&e))?.key)
+            }
+            Some(pk) => return Err(AuthError::Corrupt(format!("unsupported key type {}", pk.type_url))),
+        };
+        Ok(Account {
+            address: Address::from_bech32(&base.address).map_err(|e| corrupt(&e))?,
+            pub_key,
+            account_number: base.account_number,
+            sequence: base.sequence,
+            module,
+        })
+    }
+}
+
+/// Keeper of accounts. Stateless: state comes in through the context.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuthKeeper;
+
+impl AuthKeeper {
+    /// Reads an account without gas (queries).
+    pub fn account_at(&self, state: &dyn KvRead, addr: &Address) -> Result<Option<Account>, AbciError> {
+        match state.get(&keys::account(addr))? {
+            None => Ok(None),
+            Some(bytes) => Ok(Some(decode_account(&bytes)?)),
+        }
+    }
+
+    /// Reads an account, charging gas.
+    pub fn account(&self, ctx: &mut Ctx<'_>, addr: &Address) -> Result<Option<Account>, AbciError> {
+        match ctx.get(&keys::account(addr))? {
+            None => Ok(None),
+            Some(bytes) => Ok(Some(decode_account(&bytes)?)),
+        }
+    }
+
+    pub fn set_account(&self, ctx: &mut Ctx<'_>, account: &Account) -> Result<(), AbciError> {
+        ctx.set(keys::account(&account.address), account.to_any().encode_to_vec())
+    }
+
+    /// Creates a new account with the next account number.
+    pub fn create_account(&self, ctx: &mut Ctx<'_>, addr: Address) -> Result<Account, AbciError> {
+        let number = self.next_account_number(ctx)?;
+        let account = Account { address: addr, pub_key: None, account_number: number, sequence: 0, module: None };
+        self.set_account(ctx, &account)?;
+        ctx.set(keys::address_by_number(number), addr.0.to_vec())?;
+        Ok(account)
+    }
+
+    /// The module account `name`, created on first use.
+    pub fn module_account(&self, ctx: &mut Ctx<'_>, name: &str, permissions: &[&str]) -> Result<Account, AbciError> {
+        let addr = Address::module(name);
+        if let Some(acc) = self.account(ctx, &addr)? {
+            return Ok(acc);
+        }
+        let number = self.next_account_number(ctx)?;
+        let account = Account {
+            address: addr,
+            pub_key: None,
+            account_number: number,
+            sequence: 0,
+            module: Some((name.to_string(), permissions.iter().map(|p| p.to_string()).collect())),
+        };
+        self.set_account(ctx, &account)?;
+        ctx.set(keys::address_by_number(number), addr.0.to_vec())?;
+        Ok(account)
+    }
+
+    fn next_account_number(&self, ctx: &mut Ctx<'_>) -> Result<u64, AbciError> {
+        let current = match ctx.get(keys::next_account_number())? {
+            None => 0,
+            Some(b) => decode_u64(&b)?,
+        };
+        ctx.set(keys::next_account_number().to_string(), current.saturating_add(1).to_be_bytes().to_vec())?;
+        Ok(current)
+    }
+
+    pub fn params_at(&self, state: &dyn KvRead) -> Result<Params, AbciError> {
+        match state.get(keys::params())? {
+            None => Ok(params::default_params()),
+            Some(b) => Params::decode(b.as_slice()).map_err(|e| AuthError::Corrupt(e.to_string()).into()),
+        }
+    }
+
+    pub fn params(&self, ctx: &mut Ctx<'_>) -> Result<Params, AbciError> {
+        match ctx.get(keys::params())? {
+            None => Ok(params::default_params()),
+            Some(b) => Params::decode(b.as_slice()).map_err(|e| AuthError::Corrupt(e.to_string()).into()),
+        }
+    }
+
+    pub fn set_params(&self, ctx: &mut Ctx<'_>, p: &Params) -> Result<(), AbciError> {
+        params::validate(p)?;
+        ctx.set(keys::params().to_string(), p.encode_to_vec())
+    }
+}
+
+fn decode_account(bytes: &[u8]) -> Result<Account, AbciError> {
+    let any = Any::decode(bytes).map_err(|e| AuthError::Corrupt(e.to_string()))?;
+    Ok(Account::from_any(&any)?)
+}
+
+fn decode_u64(b: &[u8]) -> Result<u64, AbciError> {
+    let arr: [u8; 8] = b.try_into().map_err(|_| AuthError::Corrupt("bad counter".into()))?;
+    Ok(u64::from_be_bytes(arr))
+}
+
+/// The auth module as the application drives it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuthModule {
+    pub keeper: AuthKeeper,
+}
+
+impl Module for AuthModule {
+    fn name(&self) -> &'static str {
+        keys::PREFIX
+    }
+
+    fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<(), AbciError> {
+        genesis::init(&self.keeper, ctx, genesis)
+    }
+
+    fn export_genesis(&self, state: &dyn KvRead) -> Result<serde_json::Value, AbciError> {
+        genesis::export(&self.keeper, state)
+    }
+
+    fn register_queries(&self, router: &mut QueryRouter) {
+        query::register(self.keeper, router)
+    }
+}

@@ -1,0 +1,120 @@
+//! Account addresses: 20 bytes, shown as bech32 with the `open` prefix.
+
+use std::fmt;
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::SdkError;
+
+pub const ACCOUNT_PREFIX: &str = "open";
+pub const VALOPER_PREFIX: &str = "openvaloper";
+pub const VALCONS_PREFIX: &str = "openvalcons";
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Address(pub [u8; 20]);
+
+impl Address {
+    /// Parses a bech32 `open1…` address.
+    pub fn from_bech32(s: &str) -> Result<Self, SdkError> {
+        let id = cosmrs::AccountId::from_str(s)
+            .map_err(|e| SdkError::InvalidAddress(format!("{s:?}: {e}")))?;
+        if id.prefix() != ACCOUNT_PREFIX {
+            return Err(SdkError::InvalidAddress(format!(
+                "{s:?}: expected prefix {ACCOUNT_PREFIX}, got {}",
+                id.prefix()
+            )));
+        }
+        Self::from_slice(&id.to_bytes())
+    }
+
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, SdkError> {
+        let arr: [u8; 20] = bytes.try_into().map_err(|_| {
+            SdkError::InvalidAddress(format!("address must be 20 bytes, got {}", bytes.len()))
+        })?;
+        Ok(Self(arr))
+    }
+
+    /// The address of a module account: the first 20 bytes of `sha256(name)`, as in the SDK.
+    pub fn module(name: &str) -> Self {
+        let hash = Sha256::digest(name.as_bytes());
+        let mut out = [0u8; 20];
+        out.copy_from_slice(&hash[..20]);
+        Self(out)
+    }
+
+    /// The account address of a secp256k1 public key: `ripemd160(sha256(pubkey))`.
+    pub fn from_secp256k1(compressed: &[u8]) -> Result<Self, SdkError> {
+        if compressed.len() != 33 || !matches!(compressed[0], 2 | 3) {
+            return Err(SdkError::InvalidPubKey("not a compressed secp256k1 key".into()));
+        }
+        let digest = ripemd::Ripemd160::digest(Sha256::digest(compressed));
+        Self::from_slice(&digest)
+    }
+
+    pub fn to_bech32(&self) -> String {
+        self.with_prefix(ACCOUNT_PREFIX)
+    }
+
+    pub fn with_prefix(&self, prefix: &str) -> String {
+        match cosmrs::AccountId::new(prefix, &self.0) {
+            Ok(id) => id.to_string(),
+            // Only an invalid prefix can fail, and ours are constants.
+            Err(_) => hex::encode(self.0),
+        }
+    }
+
+    /// Lower-case hex, the form used inside store keys.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn from_hex(s: &str) -> Result<Self, SdkError> {
+        let bytes = hex::decode(s).map_err(|e| SdkError::InvalidAddress(e.to_string()))?;
+        Self::from_slice(&bytes)
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_bech32())
+    }
+}
+
+impl fmt::Debug for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Address({})", self.to_bech32())
+    }
+}
+
+impl FromStr for Address {
+    type Err = SdkError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_bech32(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bech32_roundtrip_and_prefix_check() {
+        let a = Address([7u8; 20]);
+        let s = a.to_bech32();
+        assert!(s.starts_with("open1"));
+        assert_eq!(Address::from_bech32(&s).unwrap(), a);
+        let cosmos = a.with_prefix("cosmos");
+        assert!(Address::from_bech32(&cosmos).is_err());
+        assert!(Address::from_bech32("open1notanaddress").is_err());
+    }
+
+    #[test]
+    fn module_address_matches_the_sdk() {
+        // authtypes.NewModuleAddress("fee_collector") in the Cosmos SDK.
+        assert_eq!(
+            Address::module("fee_collector").with_prefix("cosmos"),
+            "cosmos17xpfvakm2amg962yls6f84z3kell8c5lserqta"
+        );
+    }
+}

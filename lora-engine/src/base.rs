@@ -1,0 +1,643 @@
+//! The base model: weights (GGUF or Hugging Face safetensors), tokenizer, fingerprint; export of
+//! (merged) weights back to GGUF; the tiny random model the tests use.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Param;
+use burn::nn::{Embedding, Linear, RmsNorm};
+use burn::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::gguf::{GgmlType, GgufFile, GgufWriter, Value};
+use crate::lora::{BaseFingerprint, Target, tensor_to_vec};
+use crate::model::{Block, Llama, LlamaConfig};
+use crate::tokenizer::{Tokenizer, TokenizerSpec};
+
+/// A loaded foundation model.
+pub struct BaseModel {
+    pub model: Llama,
+    pub config: LlamaConfig,
+    pub tokenizer: Tokenizer,
+    pub fingerprint: BaseFingerprint,
+    pub path: PathBuf,
+    pub device: Device,
+}
+
+/// Where row-major f32 tensors come from.
+trait WeightSource {
+    fn get(&self, name: &str) -> Result<Option<(Vec<f32>, Vec<usize>)>>;
+    fn origin(&self) -> &Path;
+}
+
+struct GgufSource<'a>(&'a GgufFile);
+
+impl WeightSource for GgufSource<'_> {
+    fn get(&self, name: &str) -> Result<Option<(Vec<f32>, Vec<usize>)>> {
+        let gguf = match name {
+            "embed" => "token_embd.weight".to_string(),
+            "norm" => "output_norm.weight".to_string(),
+            "lm_head" => "output.weight".to_string(),
+            other => {
+                let (l, what) = other.split_once('.').unwrap_or((other, ""));
+                let suffix = match what {
+                    "attn_norm" => "attn_norm",
+                    "ffn_norm" => "ffn_norm",
+                    "q" => "attn_q",
+                    "k" => "attn_k",
+                    "v" => "attn_v",
+                    "o" => "attn_output",
+                    "gate" => "ffn_gate",
+                    "up" => "ffn_up",
+                    "down" => "ffn_down",
+                    _ => return Ok(None),
+                };
+                format!("blk.{l}.{suffix}.weight")
+            }
+        };
+        if self.0.tensor_info(&gguf).is_none() {
+            return Ok(None);
+        }
+        self.0.tensor_f32(&gguf).map(Some)
+    }
+    fn origin(&self) -> &Path {
+        &self.0.path
+    }
+}
+
+struct SafetensorsSource {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl WeightSource for SafetensorsSource {
+    fn get(&self, name: &str) -> Result<Option<(Vec<f32>, Vec<usize>)>> {
+        let hf = match name {
+            "embed" => "model.embed_tokens.weight".to_string(),
+            "norm" => "model.norm.weight".to_string(),
+            "lm_head" => "lm_head.weight".to_string(),
+            other => {
+                let (l, what) = other.split_once('.').unwrap_or((other, ""));
+                let suffix = match what {
+                    "attn_norm" => "input_layernorm",
+                    "ffn_norm" => "post_attention_layernorm",
+                    "q" => "self_attn.q_proj",
+                    "k" => "self_attn.k_proj",
+                    "v" => "self_attn.v_proj",
+                    "o" => "self_attn.o_proj",
+                    "gate" => "mlp.gate_proj",
+                    "up" => "mlp.up_proj",
+                    "down" => "mlp.down_proj",
+                    _ => return Ok(None),
+                };
+                format!("model.layers.{l}.{suffix}.weight")
+            }
+        };
+        let st =
+            safetensors::SafeTensors::deserialize(&self.bytes).map_err(|e| Error::Safetensors {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            })?;
+        let Ok(v) = st.tensor(&hf) else {
+            return Ok(None);
+        };
+        let data: Vec<f32> = match v.dtype() {
+            safetensors::Dtype::F32 => {
+                crate::gguf::dequantize(GgmlType::F32, v.data(), v.data().len() / 4)
+            }
+            safetensors::Dtype::F16 => {
+                crate::gguf::dequantize(GgmlType::F16, v.data(), v.data().len() / 2)
+            }
+            safetensors::Dtype::BF16 => {
+                crate::gguf::dequantize(GgmlType::BF16, v.data(), v.data().len() / 2)
+            }
+            other => {
+                return Err(Error::UnsupportedTensorType {
+                    path: self.path.clone(),
+                    tensor: hf,
+                    kind: format!("{other:?}"),
+                });
+            }
+        };
+        Ok(Some((data, v.shape().to_vec())))
+    }
+    fn origin(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// llama.cpp stores Q and K rows of each head with rotary pairs interleaved; this maps a GGUF row
+/// to its Hugging Face row (pairs as the two halves of the head).
+fn gguf_row_to_hf(row: usize, head_dim: usize) -> usize {
+    let (h, r) = (row / head_dim, row % head_dim);
+    let (i, j) = (r / 2, r % 2);
+    h * head_dim + j * (head_dim / 2) + i
+}
+
+/// Permutes the rows of `w` (`[rows, cols]`): `out[map(r)] = w[r]`.
+fn permute_rows(w: &[f32], cols: usize, map: impl Fn(usize) -> usize) -> Vec<f32> {
+    let mut out = vec![0f32; w.len()];
+    for (r, row) in w.chunks_exact(cols).enumerate() {
+        let to = map(r);
+        out[to * cols..(to + 1) * cols].copy_from_slice(row);
+    }
+    out
+}
+
+fn sha256_file(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+fn config_from_gguf(f: &GgufFile) -> Result<LlamaConfig> {
+    let arch = f.get_str("general.architecture")?;
+    if arch != "llama" {
+        return Err(Error::Gguf {
+            path: f.path.clone(),
+            reason: format!("architecture `{arch}` is not supported (only llama)"),
+        });
+    }
+    let u = |k: &str| f.get_u64(&format!("llama.{k}")).map(|v| v as usize);
+    let heads = u("attention.head_count")?;
+    let vocab = match f.get("llama.vocab_size").and_then(Value::as_u64) {
+        Some(v) => v as usize,
+        None => f
+            .get("tokenizer.ggml.tokens")
+            .and_then(Value::as_array)
+            .map(|a| a.len())
+            .ok_or_else(|| Error::Gguf {
+                path: f.path.clone(),
+                reason: "no vocabulary size".into(),
+            })?,
+    };
+    let cfg = LlamaConfig::new(
+        vocab,
+        u("embedding_length")?,
+        u("feed_forward_length")?,
+        u("block_count")?,
+        heads,
+        u("attention.head_count_kv").unwrap_or(heads),
+    )
+    .with_rope_theta(
+        f.get("llama.rope.freq_base")
+            .and_then(Value::as_f64)
+            .unwrap_or(10000.0),
+    )
+    .with_rms_eps(
+        f.get("llama.attention.layer_norm_rms_epsilon")
+            .and_then(Value::as_f64)
+            .unwrap_or(1e-5),
+    )
+    .with_max_seq_len(u("context_length").unwrap_or(2048))
+    .with_tie_embeddings(f.tensor_info("output.weight").is_none());
+    cfg.validate().map_err(|reason| Error::Gguf {
+        path: f.path.clone(),
+        reason,
+    })?;
+    Ok(cfg)
+}
+
+/// Builds the model from named weights; `from_gguf` says whether Q/K rows need un-permuting.
+fn build_model(
+    cfg: &LlamaConfig,
+    src: &dyn WeightSource,
+    from_gguf: bool,
+    device: &Device,
+) -> Result<Llama> {
+    let need = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
+        let (data, got) = src.get(name)?.ok_or_else(|| {
+            Error::Model(format!(
+                "{}: missing weight `{name}`",
+                src.origin().display()
+            ))
+        })?;
+        if got != shape {
+            return Err(Error::Model(format!(
+                "{}: weight `{name}` has shape {got:?}, expected {shape:?}",
+                src.origin().display()
+            )));
+        }
+        Ok(data)
+    };
+    let t1 = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), device);
+    // Stored `[out, in]`; burn's Linear wants `[in, out]`.
+    let linear = |v: Vec<f32>, out: usize, inp: usize| Linear {
+        weight: Param::from_tensor(
+            Tensor::<2>::from_data(TensorData::new(v, [out, inp]), device).transpose(),
+        ),
+        bias: None,
+    };
+    let norm = |v: Vec<f32>| RmsNorm {
+        gamma: Param::from_tensor(t1(v)),
+        epsilon: cfg.rms_eps,
+    };
+    let h = cfg.hidden_size;
+    let hd = cfg.head_dim();
+    let mut layers = Vec::with_capacity(cfg.num_layers);
+    for l in 0..cfg.num_layers {
+        let proj = |t: Target| -> Result<Linear> {
+            let (i, o) = cfg.proj_dims(t);
+            let mut w = need(&format!("{l}.{t}"), &[o, i])?;
+            if from_gguf && matches!(t, Target::Q | Target::K) {
+                w = permute_rows(&w, i, |r| gguf_row_to_hf(r, hd));
+            }
+            Ok(linear(w, o, i))
+        };
+        layers.push(Block {
+            wq: proj(Target::Q)?,
+            wk: proj(Target::K)?,
+            wv: proj(Target::V)?,
+            wo: proj(Target::O)?,
+            gate: proj(Target::Gate)?,
+            up: proj(Target::Up)?,
+            down: proj(Target::Down)?,
+            attn_norm: norm(need(&format!("{l}.attn_norm"), &[h])?),
+            ffn_norm: norm(need(&format!("{l}.ffn_norm"), &[h])?),
+        });
+    }
+    let embed = need("embed", &[cfg.vocab_size, h])?;
+    let lm_head = if cfg.tie_embeddings {
+        None
+    } else {
+        Some(linear(
+            need("lm_head", &[cfg.vocab_size, h])?,
+            cfg.vocab_size,
+            h,
+        ))
+    };
+    Ok(Llama {
+        embed: Embedding {
+            weight: Param::from_tensor(Tensor::from_data(
+                TensorData::new(embed, [cfg.vocab_size, h]),
+                device,
+            )),
+        },
+        layers,
+        norm: norm(need("norm", &[h])?),
+        lm_head,
+        num_heads: cfg.num_heads,
+        num_kv_heads: cfg.num_kv_heads,
+        rope_theta: cfg.rope_theta,
+    })
+}
+
+impl BaseModel {
+    /// Loads a `.gguf` file, or a directory / `.safetensors` file in Hugging Face Llama layout
+    /// (with `config.json` and `tokenizer.json` beside it).
+    pub fn load(path: &Path, device: &Device) -> Result<Self> {
+        let is_gguf = path.extension().is_some_and(|e| e == "gguf");
+        if is_gguf {
+            Self::load_gguf(path, device)
+        } else {
+            Self::load_safetensors(path, device)
+        }
+    }
+
+    pub fn load_gguf(path: &Path, device: &Device) -> Result<Self> {
+        let f = GgufFile::open(path)?;
+        let config = config_from_gguf(&f)?;
+        let spec = TokenizerSpec::from_gguf(&f)?;
+        let model = build_model(&config, &GgufSource(&f), true, device)?;
+        let name = f
+            .get("general.name")
+            .and_then(Value::as_str)
+            .unwrap_or("llama")
+            .to_string();
+        Self::assemble(model, config, spec, name, path, device)
+    }
+
+    fn assemble(
+        model: Llama,
+        config: LlamaConfig,
+        spec: TokenizerSpec,
+        name: String,
+        path: &Path,
+        device: &Device,
+    ) -> Result<Self> {
+        let tokenizer = Tokenizer::new(spec)?;
+        let sha256 = sha256_file(path)?;
+        let fingerprint = BaseFingerprint {
+            name,
+            sha256,
+            hidden_size: config.hidden_size,
+            intermediate_size: config.intermediate_size,
+            num_layers: config.num_layers,
+            num_heads: config.num_heads,
+            num_kv_heads: config.num_kv_heads,
+            vocab_size: config.vocab_size,
+        };
+        Ok(BaseModel {
+            model,
+            config,
+            tokenizer,
+            fingerprint,
+            path: path.to_path_buf(),
+            device: device.clone(),
+        })
+    }
+
+    pub fn load_safetensors(path: &Path, device: &Device) -> Result<Self> {
+        let (dir, file) = if path.is_dir() {
+            (path.to_path_buf(), path.join("model.safetensors"))
+        } else {
+            (
+                path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                path.to_path_buf(),
+            )
+        };
+        let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+        let cpath = dir.join("config.json");
+        let cjson: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(&cpath).map_err(|e| Error::io(&cpath, e))?,
+        )
+        .map_err(|e| Error::Safetensors {
+            path: cpath.clone(),
+            reason: e.to_string(),
+        })?;
+        let u = |k: &str| {
+            cjson
+                .get(k)
+                .and_then(|v| v.as_u64())
+                .map(|v| v as usize)
+                .ok_or_else(|| Error::Safetensors {
+                    path: cpath.clone(),
+                    reason: format!("missing `{k}`"),
+                })
+        };
+        let heads = u("num_attention_heads")?;
+        let config = LlamaConfig::new(
+            u("vocab_size")?,
+            u("hidden_size")?,
+            u("intermediate_size")?,
+            u("num_hidden_layers")?,
+            heads,
+            u("num_key_value_heads").unwrap_or(heads),
+        )
+        .with_rope_theta(
+            cjson
+                .get("rope_theta")
+                .and_then(|v| v.as_f64())
+                .unwrap_or(10000.0),
+        )
+        .with_rms_eps(
+            cjson
+                .get("rms_norm_eps")
+                .and_then(|v| v.as_f64())
+                .unwrap_or(1e-5),
+        )
+        .with_max_seq_len(u("max_position_embeddings").unwrap_or(2048))
+        .with_tie_embeddings(
+            cjson
+                .get("tie_word_embeddings")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
+        );
+        config.validate().map_err(|reason| Error::Safetensors {
+            path: cpath.clone(),
+            reason,
+        })?;
+        let spec = tokenizer_spec_from_json(&dir.join("tokenizer.json"))?;
+        let src = SafetensorsSource {
+            path: file.clone(),
+            bytes,
+        };
+        let model = build_model(&config, &src, false, device)?;
+        Self::assemble(model, config, spec, "llama".into(), &file, device)
+    }
+
+    /// The tiny random model of the same architecture (tests, CI).
+    pub fn tiny(seed: u64, device: &Device) -> Self {
+        let spec = TokenizerSpec::tiny();
+        let config = LlamaConfig::new(spec.tokens.len(), 64, 128, 2, 4, 2).with_max_seq_len(256);
+        device.seed(seed);
+        let model = config.init(device);
+        let tokenizer = Tokenizer::new(spec).expect("the tiny tokenizer is valid");
+        let fingerprint = BaseFingerprint {
+            name: "tiny".into(),
+            sha256: String::new(),
+            hidden_size: config.hidden_size,
+            intermediate_size: config.intermediate_size,
+            num_layers: config.num_layers,
+            num_heads: config.num_heads,
+            num_kv_heads: config.num_kv_heads,
+            vocab_size: config.vocab_size,
+        };
+        BaseModel {
+            model,
+            config,
+            tokenizer,
+            fingerprint,
+            path: PathBuf::from("<tiny>"),
+            device: device.clone(),
+        }
+    }
+
+    /// Writes the (possibly merged) weights and tokenizer as a GGUF v3 file.
+    pub fn save_gguf(&self, path: &Path, kind: GgmlType) -> Result<()> {
+        let c = &self.config;
+        let mut w = GgufWriter::new();
+        w.meta("general.architecture", Value::String("llama".into()))
+            .meta("general.name", Value::String(self.fingerprint.name.clone()))
+            .meta("llama.context_length", Value::U32(c.max_seq_len as u32))
+            .meta("llama.embedding_length", Value::U32(c.hidden_size as u32))
+            .meta(
+                "llama.feed_forward_length",
+                Value::U32(c.intermediate_size as u32),
+            )
+            .meta("llama.block_count", Value::U32(c.num_layers as u32))
+            .meta("llama.attention.head_count", Value::U32(c.num_heads as u32))
+            .meta(
+                "llama.attention.head_count_kv",
+                Value::U32(c.num_kv_heads as u32),
+            )
+            .meta("llama.rope.freq_base", Value::F32(c.rope_theta as f32))
+            .meta(
+                "llama.attention.layer_norm_rms_epsilon",
+                Value::F32(c.rms_eps as f32),
+            );
+        for (k, v) in self.tokenizer.spec.to_gguf_metadata() {
+            w.meta(k, v);
+        }
+        let m = &self.model;
+        let hd = c.head_dim();
+        let small = |kind: GgmlType, n: usize| {
+            if n.is_multiple_of(32) {
+                kind
+            } else {
+                GgmlType::F32
+            }
+        };
+        // Linear weights are `[in, out]` in burn; GGUF rows are outputs.
+        let lin =
+            |w: &mut GgufWriter, name: String, p: &Param<Tensor<2>>, rope: bool| -> Result<()> {
+                let t = p.val().transpose();
+                let [o, i] = t.dims();
+                let mut v = tensor_to_vec(t)?;
+                if rope {
+                    // GGUF row r holds HF row gguf_row_to_hf(r).
+                    let mut out = vec![0f32; v.len()];
+                    for r in 0..o {
+                        let from = gguf_row_to_hf(r, hd);
+                        out[r * i..(r + 1) * i].copy_from_slice(&v[from * i..(from + 1) * i]);
+                    }
+                    v = out;
+                }
+                w.tensor(&name, &[o, i], small(kind, i), &v)?;
+                Ok(())
+            };
+        let vec1 = |w: &mut GgufWriter, name: &str, p: &Param<Tensor<1>>| -> Result<()> {
+            let v = tensor_to_vec(p.val())?;
+            w.tensor(name, &[v.len()], GgmlType::F32, &v)?;
+            Ok(())
+        };
+        let e = m.embed.weight.val();
+        let [vocab, h] = e.dims();
+        w.tensor(
+            "token_embd.weight",
+            &[vocab, h],
+            small(kind, h),
+            &tensor_to_vec(e)?,
+        )?;
+        for (l, b) in m.layers.iter().enumerate() {
+            vec1(
+                &mut w,
+                &format!("blk.{l}.attn_norm.weight"),
+                &b.attn_norm.gamma,
+            )?;
+            vec1(
+                &mut w,
+                &format!("blk.{l}.ffn_norm.weight"),
+                &b.ffn_norm.gamma,
+            )?;
+            lin(&mut w, format!("blk.{l}.attn_q.weight"), &b.wq.weight, true)?;
+            lin(&mut w, format!("blk.{l}.attn_k.weight"), &b.wk.weight, true)?;
+            lin(
+                &mut w,
+                format!("blk.{l}.attn_v.weight"),
+                &b.wv.weight,
+                false,
+            )?;
+            lin(
+                &mut w,
+                format!("blk.{l}.attn_output.weight"),
+                &b.wo.weight,
+                false,
+            )?;
+            lin(
+                &mut w,
+                format!("blk.{l}.ffn_gate.weight"),
+                &b.gate.weight,
+                false,
+            )?;
+            lin(
+                &mut w,
+                format!("blk.{l}.ffn_up.weight"),
+                &b.up.weight,
+                false,
+            )?;
+            lin(
+                &mut w,
+                format!("blk.{l}.ffn_down.weight"),
+                &b.down.weight,
+                false,
+            )?;
+        }
+        vec1(&mut w, "output_norm.weight", &m.norm.gamma)?;
+        if let Some(head) = &m.lm_head {
+            lin(&mut w, "output.weight".into(), &head.weight, false)?;
+        }
+        std::fs::write(path, w.to_bytes()).map_err(|e| Error::io(path, e))
+    }
+}
+
+/// Tokenizer spec from a Hugging Face `tokenizer.json` (byte-level BPE).
+fn tokenizer_spec_from_json(path: &Path) -> Result<TokenizerSpec> {
+    let err = |reason: String| Error::Tokenizer(format!("{}: {reason}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+    let model = j.get("model").ok_or_else(|| err("no model".into()))?;
+    let vocab = model
+        .get("vocab")
+        .and_then(|v| v.as_object())
+        .ok_or_else(|| err("no vocab".into()))?;
+    let mut tokens = vec![String::new(); vocab.len()];
+    for (tok, id) in vocab {
+        let id = id.as_u64().ok_or_else(|| err("bad id".into()))? as usize;
+        if id >= tokens.len() {
+            tokens.resize(id + 1, String::new());
+        }
+        tokens[id] = tok.clone();
+    }
+    let merges = model
+        .get("merges")
+        .and_then(|m| m.as_array())
+        .ok_or_else(|| err("no merges".into()))?
+        .iter()
+        .map(|m| match m {
+            serde_json::Value::String(s) => Ok(s.clone()),
+            serde_json::Value::Array(p) if p.len() == 2 => Ok(format!(
+                "{} {}",
+                p[0].as_str().unwrap_or_default(),
+                p[1].as_str().unwrap_or_default()
+            )),
+            _ => Err(err("bad merge".into())),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut token_types = vec![1; tokens.len()];
+    for a in j
+        .get("added_tokens")
+        .and_then(|a| a.as_array())
+        .into_iter()
+        .flatten()
+    {
+        if let Some(t) = a
+            .get("id")
+            .and_then(|v| v.as_u64())
+            .and_then(|id| token_types.get_mut(id as usize))
+        {
+            *t = 3;
+        }
+    }
+    let find = |s: &str| tokens.iter().position(|t| t == s).map(|p| p as u32);
+    let eos = find("<|im_end|>")
+        .or_else(|| find("<|endoftext|>"))
+        .or_else(|| find("</s>"))
+        .ok_or_else(|| err("no end-of-sequence token".into()))?;
+    Ok(TokenizerSpec {
+        split_digits: text.contains("\"Digits\""),
+        bos: None,
+        eos,
+        pad: None,
+        chat_template: None,
+        tokens,
+        merges,
+        token_types,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rope_row_permutation_is_a_bijection() {
+        let hd = 8;
+        let mut seen: Vec<usize> = (0..32).map(|r| gguf_row_to_hf(r, hd)).collect();
+        seen.sort();
+        assert_eq!(seen, (0..32).collect::<Vec<_>>());
+        // GGUF rows 0 and 1 are the pair (0, hd/2) of head 0.
+        assert_eq!(gguf_row_to_hf(0, hd), 0);
+        assert_eq!(gguf_row_to_hf(1, hd), 4);
+        assert_eq!(gguf_row_to_hf(2, hd), 1);
+    }
+}

@@ -1,0 +1,184 @@
+//! Speed measurements behind `openledger-lora bench`.
+
+use std::time::Instant;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::base::BaseModel;
+use crate::error::Result;
+use crate::experiment::planted_datanet;
+use crate::generate::{Sampling, generate_tokens};
+use crate::influence::{InfluenceIndex, Method, Projector};
+use crate::lora::{LoraAdapter, LoraBatch, LoraConfig, Target};
+use crate::train::{TrainConfig, train};
+
+/// One measured figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    pub name: String,
+    pub value: f64,
+    pub unit: String,
+}
+
+pub fn fig(name: impl Into<String>, value: f64, unit: &str) -> Figure {
+    Figure {
+        name: name.into(),
+        value,
+        unit: unit.into(),
+    }
+}
+
+fn prompts(base: &BaseModel, n: usize) -> Result<Vec<Vec<u32>>> {
+    (0..n)
+        .map(|i| {
+            let (c, _) = crate::experiment::CAPITALS[i % crate::experiment::CAPITALS.len()];
+            base.tokenizer.encode(
+                &base
+                    .tokenizer
+                    .instruction_prompt(&format!("Tell me about {c}.")),
+            )
+        })
+        .collect()
+}
+
+/// Decode tokens/s with a batch of `batch` prompts (prefill excluded from the count, included in
+/// the time), generating exactly `tokens` per row.
+pub fn generation(
+    base: &BaseModel,
+    batch: usize,
+    tokens: usize,
+    lora: Option<&LoraBatch>,
+) -> Result<f64> {
+    let ps = prompts(base, batch)?;
+    // No stop: count the tokens actually produced.
+    let t = Instant::now();
+    let out = generate_tokens(base, &ps, tokens, &Sampling::default(), lora, |_, _| {})?;
+    let n: usize = out.iter().map(Vec::len).sum();
+    Ok(n as f64 / t.elapsed().as_secs_f64())
+}
+
+/// A rank-`r` adapter on q and v with random non-zero weights.
+pub fn random_adapter(base: &BaseModel, rank: usize, seed: u64) -> LoraAdapter {
+    let cfg = LoraConfig {
+        rank,
+        alpha: 2.0 * rank as f64,
+        dropout: 0.0,
+        targets: vec![Target::Q, Target::V],
+        base: base.fingerprint.clone(),
+        adapter_sha256: String::new(),
+        training: serde_json::Value::Null,
+    };
+    let mut a = LoraAdapter::init(cfg, &base.config, seed, &base.device);
+    for row in a.layers.iter_mut() {
+        for m in row.iter_mut() {
+            m.b = burn::module::Param::from_tensor(m.b.val().ones_like() * 1e-3);
+        }
+    }
+    a
+}
+
+/// Served tokens/s at batch 8 when the requests' adapters are drawn from `n` cached adapters,
+/// through the same per-row path the server uses.
+pub fn served(
+    base: &BaseModel,
+    adapters: &[LoraAdapter],
+    batch: usize,
+    tokens: usize,
+    seed: u64,
+) -> Result<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let rows: Vec<Option<&LoraAdapter>> = (0..batch)
+        .map(|_| Some(&adapters[rng.gen_range(0..adapters.len())]))
+        .collect();
+    let t = Instant::now();
+    let lora = LoraBatch::per_row(&rows, &base.config, &base.device);
+    let ps = prompts(base, batch)?;
+    let out = generate_tokens(
+        base,
+        &ps,
+        tokens,
+        &Sampling::default(),
+        Some(&lora),
+        |_, _| {},
+    )?;
+    let n: usize = out.iter().map(Vec::len).sum();
+    Ok(n as f64 / t.elapsed().as_secs_f64())
+}
+
+/// Training records/s on the capital records.
+pub fn training(base: &BaseModel, records: usize, batch: usize) -> Result<f64> {
+    let (recs, _) = planted_datanet(records, 0.0, 1);
+    let cfg = TrainConfig {
+        epochs: 1,
+        batch_size: batch,
+        ..TrainConfig::default()
+    };
+    let (_, r) = train(
+        base,
+        &recs,
+        std::path::Path::new("<bench>"),
+        &cfg,
+        &mut |_, _, _, _| {},
+    )?;
+    Ok(r.records_per_s)
+}
+
+/// (load ms, bytes on disk) of a rank-8 q,v adapter.
+pub fn adapter_load(base: &BaseModel) -> Result<(f64, u64)> {
+    let dir = std::env::temp_dir().join(format!("ol-lora-bench-{}", std::process::id()));
+    let mut a = random_adapter(base, 8, 3);
+    a.save(&dir)?;
+    let bytes = std::fs::metadata(dir.join(crate::lora::ADAPTER_FILE))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let n = 5;
+    let t = Instant::now();
+    for _ in 0..n {
+        let b = LoraAdapter::load(&dir, &base.device)?;
+        b.check_base(&base.fingerprint, &dir)?;
+    }
+    let ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((ms, bytes))
+}
+
+/// Query time (ms) against a synthetic index of `n` records of `dims` values.
+pub fn influence_query(n: usize, dims: usize, blocks: usize, method: Method) -> Result<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(n as u64);
+    let d = dims / blocks;
+    let rows: Vec<Vec<f32>> = (0..n.min(2000))
+        .map(|_| {
+            (0..d * blocks)
+                .map(|_| rng.gen_range(-1.0f32..1.0))
+                .collect()
+        })
+        .collect();
+    let proj = Projector::synthetic(vec![d; blocks]);
+    let mut index = InfluenceIndex::build(
+        (0..rows.len()).map(|i| i.to_string()).collect(),
+        &proj,
+        rows,
+        String::new(),
+    );
+    // Grow to n rows by repeating (scoring cost does not depend on the values).
+    let base_rows = index.grads.clone();
+    while index.grads.len() < n * index.dims {
+        let take = (n * index.dims - index.grads.len()).min(base_rows.len());
+        index.grads.extend_from_slice(&base_rows[..take]);
+    }
+    index.meta.record_ids = (0..n).map(|i| i.to_string()).collect();
+    let q: Vec<f32> = (0..index.dims)
+        .map(|_| rng.gen_range(-1.0f32..1.0))
+        .collect();
+    let reps = 3;
+    let t = Instant::now();
+    for _ in 0..reps {
+        let s = index.scores(&q, method)?;
+        let _ = crate::influence::top_k(&index.meta.record_ids, &s, 10);
+    }
+    Ok(t.elapsed().as_secs_f64() * 1e3 / reps as f64)
+}
+
+pub use fig as figure;

@@ -231,11 +231,22 @@ fn build_model(
     };
     let t1 = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), device);
     // Stored `[out, in]`; burn's Linear wants `[in, out]`.
-    let linear = |v: Vec<f32>, out: usize, inp: usize| Linear {
-        weight: Param::from_tensor(
-            Tensor::<2>::from_data(TensorData::new(v, [out, inp]), device).transpose(),
-        ),
-        bias: None,
+    // Transposed on the host so the stored tensor is contiguous (strided weights make every
+    // matmul copy them).
+    let linear = |v: Vec<f32>, out: usize, inp: usize| {
+        let mut t = vec![0f32; v.len()];
+        for (o, row) in v.chunks_exact(inp).enumerate() {
+            for (i, &x) in row.iter().enumerate() {
+                t[i * out + o] = x;
+            }
+        }
+        Linear {
+            weight: Param::from_tensor(Tensor::<2>::from_data(
+                TensorData::new(t, [inp, out]),
+                device,
+            )),
+            bias: None,
+        }
     };
     let norm = |v: Vec<f32>| RmsNorm {
         gamma: Param::from_tensor(t1(v)),

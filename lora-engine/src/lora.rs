@@ -346,8 +346,10 @@ impl LoraAdapter {
                         "layer {l} target {t}: shapes A {ashape:?} B {bshape:?} do not fit rank {r}, input {i}, output {o}"
                     )));
                 }
-                let a = Tensor::<2>::from_data(TensorData::new(a, [r, i]), device).transpose();
-                let b = Tensor::<2>::from_data(TensorData::new(b, [o, r]), device).transpose();
+                let a =
+                    Tensor::<2>::from_data(TensorData::new(transpose(&a, r, i), [i, r]), device);
+                let b =
+                    Tensor::<2>::from_data(TensorData::new(transpose(&b, o, r), [r, o]), device);
                 row.push(LoraLayer {
                     a: Param::from_tensor(a),
                     b: Param::from_tensor(b),
@@ -388,6 +390,17 @@ impl LoraAdapter {
             dropout: None,
         }
     }
+}
+
+/// Row-major `[rows, cols]` to row-major `[cols, rows]`.
+fn transpose(v: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut t = vec![0f32; v.len()];
+    for (r, row) in v.chunks_exact(cols).enumerate() {
+        for (c, &x) in row.iter().enumerate() {
+            t[c * rows + r] = x;
+        }
+    }
+    t
 }
 
 /// Reads a tensor back to the host as f32 values.

@@ -300,7 +300,17 @@ impl Llama {
     pub fn logits(&self, x: Tensor<3>) -> Tensor<3> {
         match &self.lm_head {
             Some(h) => h.forward(x),
-            None => x.matmul(self.embed.weight.val().transpose().unsqueeze_dim(0)),
+            None => {
+                // E·xᵀ keeps the large embedding matrix in its stored layout.
+                let [b, t, d] = x.dims();
+                let v = self.vocab_size();
+                self.embed
+                    .weight
+                    .val()
+                    .matmul(x.reshape([b * t, d]).transpose())
+                    .transpose()
+                    .reshape([b, t, v])
+            }
         }
     }
 

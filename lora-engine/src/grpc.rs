@@ -313,6 +313,19 @@ impl EngineService for Service {
     }
 }
 
+/// Serves the engine on an already bound listener (tests bind port 0).
+pub async fn serve_on(
+    service: Service,
+    listener: tokio::net::TcpListener,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let incoming = tonic::transport::server::TcpIncoming::from_listener(listener, true, None)?;
+    tonic::transport::Server::builder()
+        .add_service(EngineServer::new(service))
+        .serve_with_incoming(incoming)
+        .await?;
+    Ok(())
+}
+
 /// Serves the engine on `addr` until the process ends.
 pub async fn serve(service: Service, addr: SocketAddr) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()

@@ -431,3 +431,123 @@ fn prompt_over_the_context_is_an_error() {
         .to_string();
     assert!(e.contains("does not fit the context length"), "{e}");
 }
+
+#[test]
+fn grpc_service_answers_every_method() {
+    use openledger_lora::grpc::{Service, serve_on};
+    use openledger_proto::openledger::lora::v1 as pb;
+    use pb::engine_client::EngineClient;
+
+    let base = tiny();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::start(
+        base,
+        Box::new(DirLoader(dir.path().to_path_buf())),
+        EngineConfig::default(),
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let service = Service {
+            engine,
+            adapter_dir: dir.path().to_path_buf(),
+            backend: "cpu".into(),
+        };
+        tokio::spawn(serve_on(service, listener));
+        let mut c = EngineClient::connect(format!("http://{addr}"))
+            .await
+            .unwrap();
+        let h = c.health(pb::HealthRequest {}).await.unwrap().into_inner();
+        assert_eq!(h.status, "SERVING");
+        assert_eq!(h.base_model, "tiny");
+        // Train through the stream: progress, then a final message with the adapter.
+        let jsonl = (0..6)
+            .map(|i| {
+                format!("{{\"id\":\"q{i}\",\"instruction\":\"the {i}\",\"response\":\"an {i}\"}}\n")
+            })
+            .collect::<String>();
+        let mut stream = c
+            .train(pb::TrainRequest {
+                adapter_id: "t1".into(),
+                jsonl,
+                rank: 2,
+                epochs: 1,
+                batch_size: 3,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut msgs = Vec::new();
+        while let Some(m) = stream.message().await.unwrap() {
+            msgs.push(m);
+        }
+        let last = msgs.last().unwrap();
+        assert!(last.done && last.error.is_empty(), "{last:?}");
+        assert_eq!(msgs.len(), 3, "two steps then done");
+        assert_eq!(last.adapter.as_ref().unwrap().rank, 2);
+        let list = c
+            .list_adapters(pb::ListAdaptersRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(list.adapters.len(), 1);
+        let g = c
+            .generate(pb::GenerateRequest {
+                adapter_id: "t1".into(),
+                prompt: "the 2".into(),
+                max_tokens: 4,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(g.completion_tokens <= 4);
+        let inf = c
+            .influence(pb::InfluenceRequest {
+                adapter_id: "t1".into(),
+                prompt: "the 2".into(),
+                output: Some("an 2".into()),
+                top_k: 3,
+                method: pb::InfluenceMethod::Tracin as i32,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(inf.scores.len(), 3);
+        assert_eq!(
+            inf.positive_sum,
+            inf.scores.iter().map(|s| s.score.max(0)).sum::<i64>()
+        );
+        assert!(
+            c.unload_adapter(pb::UnloadAdapterRequest {
+                adapter_id: "t1".into()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .was_loaded
+        );
+        // Reload from the directory the training wrote.
+        let l = c
+            .load_adapter(pb::LoadAdapterRequest {
+                adapter_id: "t1".into(),
+                path: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(l.adapter.unwrap().rank, 2);
+        let e = c
+            .generate(pb::GenerateRequest {
+                adapter_id: "nope".into(),
+                prompt: "x".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert!(e.message().contains("nope"), "{e:?}");
+    });
+}

@@ -417,7 +417,11 @@ impl BaseModel {
             path: cpath.clone(),
             reason,
         })?;
-        let spec = tokenizer_spec_from_json(&dir.join("tokenizer.json"))?;
+        let eos = cjson
+            .get("eos_token_id")
+            .and_then(|v| v.as_u64())
+            .map(|v| v as u32);
+        let spec = tokenizer_spec_from_json(&dir.join("tokenizer.json"), eos)?;
         let src = SafetensorsSource {
             path: file.clone(),
             bytes,
@@ -571,8 +575,157 @@ impl BaseModel {
     }
 }
 
+impl BaseModel {
+    /// Writes the weights in Hugging Face Llama layout (`model.safetensors`, `config.json`,
+    /// `tokenizer.json`) into `dir`.
+    pub fn save_safetensors(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let c = &self.config;
+        let m = &self.model;
+        let mut named: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
+        let lin = |named: &mut Vec<(String, Vec<usize>, Vec<f32>)>,
+                   name: String,
+                   p: &Param<Tensor<2>>|
+         -> Result<()> {
+            let t = p.val().transpose();
+            let dims = t.dims().to_vec();
+            named.push((name, dims, tensor_to_vec(t)?));
+            Ok(())
+        };
+        let vec1 = |named: &mut Vec<(String, Vec<usize>, Vec<f32>)>,
+                    name: String,
+                    p: &Param<Tensor<1>>|
+         -> Result<()> {
+            let v = tensor_to_vec(p.val())?;
+            named.push((name, vec![v.len()], v));
+            Ok(())
+        };
+        let e = m.embed.weight.val();
+        named.push((
+            "model.embed_tokens.weight".into(),
+            e.dims().to_vec(),
+            tensor_to_vec(e)?,
+        ));
+        for (l, b) in m.layers.iter().enumerate() {
+            let p = format!("model.layers.{l}");
+            vec1(
+                &mut named,
+                format!("{p}.input_layernorm.weight"),
+                &b.attn_norm.gamma,
+            )?;
+            vec1(
+                &mut named,
+                format!("{p}.post_attention_layernorm.weight"),
+                &b.ffn_norm.gamma,
+            )?;
+            lin(
+                &mut named,
+                format!("{p}.self_attn.q_proj.weight"),
+                &b.wq.weight,
+            )?;
+            lin(
+                &mut named,
+                format!("{p}.self_attn.k_proj.weight"),
+                &b.wk.weight,
+            )?;
+            lin(
+                &mut named,
+                format!("{p}.self_attn.v_proj.weight"),
+                &b.wv.weight,
+            )?;
+            lin(
+                &mut named,
+                format!("{p}.self_attn.o_proj.weight"),
+                &b.wo.weight,
+            )?;
+            lin(
+                &mut named,
+                format!("{p}.mlp.gate_proj.weight"),
+                &b.gate.weight,
+            )?;
+            lin(&mut named, format!("{p}.mlp.up_proj.weight"), &b.up.weight)?;
+            lin(
+                &mut named,
+                format!("{p}.mlp.down_proj.weight"),
+                &b.down.weight,
+            )?;
+        }
+        vec1(&mut named, "model.norm.weight".into(), &m.norm.gamma)?;
+        if let Some(h) = &m.lm_head {
+            lin(&mut named, "lm_head.weight".into(), &h.weight)?;
+        }
+        let bytes: Vec<Vec<u8>> = named
+            .iter()
+            .map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect())
+            .collect();
+        let path = dir.join("model.safetensors");
+        let st = |e: safetensors::SafeTensorError| Error::Safetensors {
+            path: path.clone(),
+            reason: e.to_string(),
+        };
+        let views = named
+            .iter()
+            .zip(&bytes)
+            .map(|((n, d, _), b)| {
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, d.clone(), b)
+                    .map(|v| (n.clone(), v))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(st)?;
+        let out = safetensors::serialize(views, None).map_err(st)?;
+        std::fs::write(&path, out).map_err(|e| Error::io(&path, e))?;
+        let config = serde_json::json!({
+            "architectures": ["LlamaForCausalLM"],
+            "model_type": "llama",
+            "vocab_size": c.vocab_size,
+            "hidden_size": c.hidden_size,
+            "intermediate_size": c.intermediate_size,
+            "num_hidden_layers": c.num_layers,
+            "num_attention_heads": c.num_heads,
+            "num_key_value_heads": c.num_kv_heads,
+            "rope_theta": c.rope_theta,
+            "rms_norm_eps": c.rms_eps,
+            "max_position_embeddings": c.max_seq_len,
+            "tie_word_embeddings": c.tie_embeddings,
+            "eos_token_id": self.tokenizer.spec.eos,
+        });
+        let cpath = dir.join("config.json");
+        std::fs::write(&cpath, config.to_string()).map_err(|e| Error::io(&cpath, e))?;
+        let spec = &self.tokenizer.spec;
+        let vocab: serde_json::Map<String, serde_json::Value> = spec
+            .tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), serde_json::Value::from(i)))
+            .collect();
+        let added: Vec<serde_json::Value> = spec
+            .tokens
+            .iter()
+            .zip(&spec.token_types)
+            .enumerate()
+            .filter(|(_, (_, t))| **t == 3 || **t == 4)
+            .map(|(i, (s, _))| serde_json::json!({"id": i, "content": s, "special": true}))
+            .collect();
+        let byte_level = serde_json::json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true});
+        let pre = if spec.split_digits {
+            serde_json::json!({"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": true}, byte_level]})
+        } else {
+            byte_level.clone()
+        };
+        let tok = serde_json::json!({
+            "version": "1.0",
+            "added_tokens": added,
+            "pre_tokenizer": pre,
+            "decoder": {"type": "ByteLevel"},
+            "model": {"type": "BPE", "vocab": vocab, "merges": spec.merges},
+        });
+        let tpath = dir.join("tokenizer.json");
+        std::fs::write(&tpath, tok.to_string()).map_err(|e| Error::io(&tpath, e))
+    }
+}
+
 /// Tokenizer spec from a Hugging Face `tokenizer.json` (byte-level BPE).
-fn tokenizer_spec_from_json(path: &Path) -> Result<TokenizerSpec> {
+fn tokenizer_spec_from_json(path: &Path, eos_hint: Option<u32>) -> Result<TokenizerSpec> {
     let err = |reason: String| Error::Tokenizer(format!("{}: {reason}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
@@ -620,7 +773,8 @@ fn tokenizer_spec_from_json(path: &Path) -> Result<TokenizerSpec> {
         }
     }
     let find = |s: &str| tokens.iter().position(|t| t == s).map(|p| p as u32);
-    let eos = find("<|im_end|>")
+    let eos = eos_hint
+        .or_else(|| find("<|im_end|>"))
         .or_else(|| find("<|endoftext|>"))
         .or_else(|| find("</s>"))
         .ok_or_else(|| err("no end-of-sequence token".into()))?;

@@ -147,7 +147,8 @@ enum Cmd {
         max_tokens: usize,
         prompt: Option<String>,
     },
-    /// Folds an adapter into the base weights and writes a GGUF file.
+    /// Folds an adapter into the base weights; writes a GGUF file (`--out x.gguf`) or a Hugging
+    /// Face safetensors directory (any other `--out`).
     Merge {
         #[command(flatten)]
         model: ModelArgs,
@@ -589,7 +590,11 @@ fn run(cli: Cli) -> Result<()> {
                 other => bail!("unknown --dtype `{other}` (f32, f16, q8_0)"),
             };
             a.merge_into(&mut base.model);
-            base.save_gguf(&out, kind)?;
+            if out.extension().is_some_and(|e| e == "gguf") {
+                base.save_gguf(&out, kind)?;
+            } else {
+                base.save_safetensors(&out)?;
+            }
             eprintln!("merged model written to {}", out.display());
             Ok(())
         }

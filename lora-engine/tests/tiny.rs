@@ -551,3 +551,22 @@ fn grpc_service_answers_every_method() {
         assert!(e.message().contains("nope"), "{e:?}");
     });
 }
+
+#[test]
+fn safetensors_hugging_face_layout_round_trips() {
+    let base = tiny();
+    let dir = tempfile::tempdir().unwrap();
+    base.save_safetensors(dir.path()).unwrap();
+    let back = BaseModel::load(dir.path(), &base.device).unwrap();
+    assert_eq!(back.config, base.config);
+    let ids = base.tokenizer.encode("so the cat 42").unwrap();
+    assert_eq!(back.tokenizer.encode("so the cat 42").unwrap(), ids);
+    assert!(max_diff(&logits(&base, &ids, None), &logits(&back, &ids, None)) < 1e-5);
+    // A missing weight names the file and the tensor.
+    std::fs::write(dir.path().join("model.safetensors"), b"not safetensors").unwrap();
+    let e = BaseModel::load(dir.path(), &base.device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("model.safetensors"), "{e}");
+}

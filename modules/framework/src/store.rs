@@ -231,6 +231,27 @@ impl Storage {
         Ok(batch.root_hash().0)
     }
 
+    /// Computes the next version's tree (and so its app hash) without writing it yet: FinalizeBlock
+    /// reports the app hash, Commit writes the prepared batch.
+    pub fn prepare(
+        &self,
+        base: &Snapshot,
+        changes: Changes,
+        nonverifiable: NonVerifiableChanges,
+    ) -> Result<PreparedCommit, StoreError> {
+        let delta = Self::delta(base, &changes, &nonverifiable);
+        let batch = self.wait(self.inner.prepare_commit(delta)).map_err(backend)?;
+        Ok(PreparedCommit { root: batch.root_hash().0, batch, changes })
+    }
+
+    /// Writes a prepared version in one RocksDB write batch and returns its app hash.
+    pub fn commit_prepared(&self, prepared: PreparedCommit) -> Result<[u8; 32], StoreError> {
+        let PreparedCommit { batch, changes, .. } = prepared;
+        let root = self.inner.commit_batch(batch).map_err(backend)?;
+        self.update_cache(changes);
+        Ok(root.0)
+    }
+
     /// Writes `changes` on top of `base` (which must be the latest version) as the next version,
     /// in one RocksDB write batch, and returns the new app hash.
     pub fn commit(
@@ -239,15 +260,17 @@ impl Storage {
         changes: Changes,
         nonverifiable: NonVerifiableChanges,
     ) -> Result<[u8; 32], StoreError> {
-        let delta = Self::delta(base, &changes, &nonverifiable);
-        let root = self.wait(self.inner.commit(delta)).map_err(backend)?;
+        let prepared = self.prepare(base, changes, nonverifiable)?;
+        self.commit_prepared(prepared)
+    }
+
+    fn update_cache(&self, changes: Changes) {
         let mut cache = self.cache.lock();
         if cache.values.len() + changes.len() > READ_CACHE_ENTRIES {
             cache.values.clear();
         }
         cache.values.extend(changes);
         cache.version = self.latest_version();
-        Ok(root.0)
     }
 
     fn wait<F: Future>(&self, fut: F) -> F::Output {
@@ -259,6 +282,13 @@ impl Storage {
     pub async fn release(self) {
         self.inner.release().await
     }
+}
+
+/// A version whose tree is computed but not yet written.
+pub struct PreparedCommit {
+    pub root: [u8; 32],
+    batch: cnidarium::StagedWriteBatch,
+    changes: Changes,
 }
 
 fn to_version(v: u64) -> Option<u64> {

@@ -1,0 +1,298 @@
+//! ABCI 2.0 over CometBFT's socket (tower-abci, v0.38 protocol).
+//!
+//! Consensus and mempool requests must be handled in the order CometBFT sends them, so each
+//! connection's requests go, in `call` order, through a channel to a dedicated thread that owns
+//! the state machine. Info and Query read committed snapshots and run on tokio's blocking pool.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use openledger_framework::Event;
+use openledger_framework::error::SdkError;
+use openledger_framework::store::KvRead;
+use parking_lot::Mutex;
+use tendermint::abci::response::{self, ProcessProposal, VerifyVoteExtension};
+use tendermint::abci::types::ExecTxResult;
+use tendermint::abci::{Code, Event as AbciEvent, EventAttributeIndexExt};
+use tendermint::v0_38::abci::request::{self, CheckTxKind};
+use tendermint::v0_38::abci::{
+    ConsensusRequest, ConsensusResponse, InfoRequest, InfoResponse, MempoolRequest, MempoolResponse, SnapshotRequest,
+    SnapshotResponse,
+};
+use tokio::sync::oneshot;
+use tower_abci::BoxError;
+
+use crate::ante::DecodedTx;
+use crate::query;
+use crate::state_machine::{self, App, AppCore, CheckState, TxOutcome};
+
+pub const APP_NAME: &str = "openledger";
+pub const APP_VERSION: u64 = 1;
+
+pub fn to_abci_events(events: &[Event]) -> Vec<AbciEvent> {
+    events
+        .iter()
+        .map(|e| AbciEvent::new(e.kind.clone(), e.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str()).index())))
+        .collect()
+}
+
+fn time_of(t: tendermint::Time) -> (i64, u32) {
+    let ts: tendermint_proto::google::protobuf::Timestamp = t.into();
+    (ts.seconds, ts.nanos.max(0) as u32)
+}
+
+fn exec_result(o: &TxOutcome) -> ExecTxResult {
+    ExecTxResult {
+        code: Code::from(o.code),
+        data: Bytes::from(o.data.clone()),
+        log: o.log.clone(),
+        info: String::new(),
+        gas_wanted: o.gas_wanted as i64,
+        gas_used: o.gas_used as i64,
+        events: to_abci_events(&o.events),
+        codespace: o.codespace.clone(),
+    }
+}
+
+/// Handles one consensus request on the state machine thread.
+fn consensus(app: &mut App, req: ConsensusRequest) -> Result<ConsensusResponse, BoxError> {
+    Ok(match req {
+        ConsensusRequest::InitChain(r) => {
+            let hash = app.init_chain(&r.chain_id, r.initial_height.value(), time_of(r.time), &r.app_state_bytes)?;
+            tracing::info!(chain_id = %r.chain_id, app_hash = %hex::encode_upper(hash), "InitChain");
+            ConsensusResponse::InitChain(response::InitChain {
+                consensus_params: None,
+                validators: Vec::new(),
+                app_hash: hash.to_vec().try_into()?,
+            })
+        }
+        ConsensusRequest::PrepareProposal(r) => ConsensusResponse::PrepareProposal(prepare_proposal(r)),
+        ConsensusRequest::ProcessProposal(r) => {
+            // Every tx of a proposal must at least decode; anything else is a faulty proposer.
+            let ok = r.txs.iter().all(|tx| DecodedTx::decode(tx).is_ok());
+            if !ok {
+                tracing::warn!(height = %r.height, "rejecting a proposal with undecodable txs");
+            }
+            ConsensusResponse::ProcessProposal(if ok { ProcessProposal::Accept } else { ProcessProposal::Reject })
+        }
+        ConsensusRequest::ExtendVote(_) => {
+            // Proof of Attribution will report inference results here.
+            ConsensusResponse::ExtendVote(response::ExtendVote { vote_extension: Bytes::new() })
+        }
+        ConsensusRequest::VerifyVoteExtension(r) => ConsensusResponse::VerifyVoteExtension(if r.vote_extension.is_empty() {
+            VerifyVoteExtension::Accept
+        } else {
+            VerifyVoteExtension::Reject
+        }),
+        ConsensusRequest::FinalizeBlock(r) => {
+            let height = r.height.value();
+            let (outcomes, events, hash) = app.finalize_block(height, time_of(r.time), &r.txs)?;
+            tracing::info!(height, txs = r.txs.len(), app_hash = %hex::encode_upper(hash), "FinalizeBlock");
+            ConsensusResponse::FinalizeBlock(response::FinalizeBlock {
+                events: to_abci_events(&events),
+                tx_results: outcomes.iter().map(exec_result).collect(),
+                validator_updates: Vec::new(),
+                consensus_param_updates: None,
+                app_hash: hash.to_vec().try_into()?,
+            })
+        }
+        ConsensusRequest::Commit => {
+            let retain = app.commit()?;
+            ConsensusResponse::Commit(response::Commit { data: Bytes::new(), retain_height: retain.try_into()? })
+        }
+    })
+}
+
+/// Keeps the mempool's order, drops txs that do not decode, and stops at `max_tx_bytes`.
+pub fn prepare_proposal(r: request::PrepareProposal) -> response::PrepareProposal {
+    let max = r.max_tx_bytes.max(0) as usize;
+    let mut total = 0usize;
+    let mut txs = Vec::new();
+    for tx in r.txs {
+        if DecodedTx::decode(&tx).is_err() {
+            continue;
+        }
+        // CometBFT counts the protobuf overhead of each tx in the block data.
+        let size = tx.len() + prost::length_delimiter_len(tx.len()) + 1;
+        if total + size > max {
+            break;
+        }
+        total += size;
+        txs.push(tx);
+    }
+    response::PrepareProposal { txs }
+}
+
+type Job<Req, Resp> = (Req, oneshot::Sender<Result<Resp, BoxError>>);
+
+/// Sends requests, in call order, to a thread that handles them one at a time.
+fn ordered_service<Req, Resp>(
+    name: &str,
+    mut handler: impl FnMut(Req) -> Result<Resp, BoxError> + Send + 'static,
+) -> impl tower::Service<Req, Response = Resp, Error = BoxError, Future = BoxFuture<'static, Result<Resp, BoxError>>> + Clone + Send + 'static
+where
+    Req: Send + 'static,
+    Resp: Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::channel::<Job<Req, Resp>>();
+    let handle = tokio::runtime::Handle::current();
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            let _rt = handle.enter();
+            while let Ok((req, reply)) = rx.recv() {
+                let _ = reply.send(handler(req));
+            }
+        })
+        .expect("spawn ABCI worker thread");
+    let tx = Arc::new(Mutex::new(tx));
+    tower::service_fn(move |req: Req| {
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let sent = tx.lock().send((req, reply_tx));
+        Box::pin(async move {
+            sent.map_err(|_| -> BoxError { "ABCI worker stopped".into() })?;
+            reply_rx.await.map_err(|_| -> BoxError { "ABCI worker dropped the request".into() })?
+        }) as BoxFuture<'static, Result<Resp, BoxError>>
+    })
+}
+
+fn check_tx(core: &AppCore, check: &Mutex<CheckState>, r: request::CheckTx) -> response::CheckTx {
+    let o = state_machine::check_tx(core, check, &r.tx, r.kind == CheckTxKind::Recheck);
+    response::CheckTx {
+        code: Code::from(o.code),
+        data: Bytes::new(),
+        log: o.log,
+        info: String::new(),
+        gas_wanted: o.gas_wanted as i64,
+        gas_used: o.gas_used as i64,
+        events: to_abci_events(&o.events),
+        codespace: o.codespace,
+        ..Default::default()
+    }
+}
+
+/// Runs the ABCI server until the listener fails.
+pub async fn serve(app: App, addr: std::net::SocketAddr) -> Result<(), BoxError> {
+    let core = app.core.clone();
+    let check = app.check.clone();
+    let mut app = app;
+    let consensus_svc = ordered_service("abci-consensus", move |req| consensus(&mut app, req));
+
+    let mempool_core = core.clone();
+    let mempool_svc = ordered_service("abci-mempool", move |req: MempoolRequest| {
+        let MempoolRequest::CheckTx(r) = req;
+        Ok(MempoolResponse::CheckTx(check_tx(&mempool_core, &check, r)))
+    });
+
+    let info_core = core.clone();
+    let info_svc = tower::service_fn(move |req: InfoRequest| {
+        let core = info_core.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || info(&core, req)).await.map_err(|e| -> BoxError { e.into() })?
+        }) as BoxFuture<'static, Result<InfoResponse, BoxError>>
+    });
+
+    let snapshot_svc = tower::service_fn(|req: SnapshotRequest| {
+        Box::pin(async move {
+            // State sync snapshots are not served yet: no snapshots, refuse offers.
+            Ok(match req {
+                SnapshotRequest::ListSnapshots => SnapshotResponse::ListSnapshots(Default::default()),
+                SnapshotRequest::OfferSnapshot(_) => SnapshotResponse::OfferSnapshot(response::OfferSnapshot::Reject),
+                SnapshotRequest::LoadSnapshotChunk(_) => SnapshotResponse::LoadSnapshotChunk(Default::default()),
+                SnapshotRequest::ApplySnapshotChunk(_) => SnapshotResponse::ApplySnapshotChunk(response::ApplySnapshotChunk {
+                    result: response::ApplySnapshotChunkResult::Abort,
+                    refetch_chunks: Vec::new(),
+                    reject_senders: Vec::new(),
+                }),
+            })
+        }) as BoxFuture<'static, Result<SnapshotResponse, BoxError>>
+    });
+
+    let server = tower_abci::v038::Server::builder()
+        .consensus(consensus_svc)
+        .mempool(mempool_svc)
+        .info(info_svc)
+        .snapshot(snapshot_svc)
+        .finish()
+        .ok_or("incomplete ABCI server")?;
+    tracing::info!(%addr, "ABCI server listening");
+    server.listen_tcp(addr).await
+}
+
+fn info(core: &AppCore, req: InfoRequest) -> Result<InfoResponse, BoxError> {
+    Ok(match req {
+        InfoRequest::Info(_) => {
+            let snapshot = core.storage.latest_snapshot();
+            let (height, hash) = match state_machine::ChainMeta::load(&snapshot)? {
+                None => (0, Vec::new()),
+                Some(m) => (m.height, snapshot.root_hash()?.to_vec()),
+            };
+            tracing::info!(height, app_hash = %hex::encode_upper(&hash), "Info");
+            InfoResponse::Info(response::Info {
+                data: APP_NAME.to_string(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                app_version: APP_VERSION,
+                last_block_height: height.try_into()?,
+                last_block_app_hash: hash.try_into()?,
+            })
+        }
+        InfoRequest::Query(q) => InfoResponse::Query(abci_query(core, q)),
+        InfoRequest::Echo(e) => InfoResponse::Echo(response::Echo { message: e.message }),
+    })
+}
+
+/// ABCI `Query`: gRPC method paths through the query router, `store/<module>/key` (with
+/// ICS-23 proofs when `prove`), and `app/simulate`.
+pub fn abci_query(core: &AppCore, q: request::Query) -> response::Query {
+    let result = query::at_height(core, q.height.value()).and_then(|(snapshot, meta)| {
+        let height = meta.as_ref().map_or(0, |m| m.height);
+        if let Some(rest) = q.path.strip_prefix("store/") {
+            let module = rest.strip_suffix("/key").unwrap_or(rest);
+            let key_str = std::str::from_utf8(&q.data)
+                .map_err(|_| SdkError::InvalidRequest("store keys are UTF-8".into()))?;
+            let key = format!("{module}/{key_str}");
+            if q.prove {
+                let (value, proof) = snapshot.get_with_proof(&key)?;
+                let ops = proof
+                    .proofs
+                    .iter()
+                    .zip([key.clone(), module.to_string()])
+                    .map(|(p, k)| tendermint::merkle::proof::ProofOp {
+                        field_type: "ics23:jmt".into(),
+                        key: k.into_bytes(),
+                        data: prost::Message::encode_to_vec(p),
+                    })
+                    .collect();
+                Ok((value.unwrap_or_default(), Some(tendermint::merkle::proof::ProofOps { ops }), height))
+            } else {
+                Ok((snapshot.get(&key)?.unwrap_or_default(), None, height))
+            }
+        } else if q.path == "app/simulate" || q.path == "/cosmos.tx.v1beta1.Service/Simulate" {
+            let meta = meta.unwrap_or_default();
+            let bytes = if q.path == "app/simulate" {
+                q.data.to_vec()
+            } else {
+                query::simulate_request_tx(&q.data)?
+            };
+            let o = state_machine::simulate(core, &snapshot, &meta, &bytes);
+            if o.code != 0 {
+                return Err(openledger_framework::AbciError::new(o.codespace, o.code, o.log));
+            }
+            Ok((query::simulate_response(&o), None, height))
+        } else {
+            Ok((core.queries.route(&q.path, &snapshot, &q.data)?, None, height))
+        }
+    });
+    match result {
+        Ok((value, proof, height)) => response::Query {
+            code: Code::Ok,
+            key: q.data,
+            value: value.into(),
+            proof,
+            height: height.try_into().unwrap_or_default(),
+            ..Default::default()
+        },
+        Err(e) => response::Query { code: Code::from(e.code), codespace: e.codespace, log: e.message, ..Default::default() },
+    }
+}

@@ -1,0 +1,19 @@
+//! `openledgerd`: the OpenLedger node and CLI.
+//!
+//! - [`state_machine`]: modules, router, tx execution and the block lifecycle;
+//! - [`ante`]: the ante pipeline shared by CheckTx, Simulate and FinalizeBlock;
+//! - [`abci`]: ABCI 2.0 for CometBFT; [`grpc`]: the Cosmos gRPC services;
+//! - [`node`]: `start` with the supervised `cometbft`; [`config`]: home, init, genesis;
+//! - [`keyring`], [`client`]: the CLI's keys, transactions and queries; [`loadtest`].
+
+pub mod abci;
+pub mod ante;
+pub mod client;
+pub mod config;
+pub mod descriptors;
+pub mod grpc;
+pub mod keyring;
+pub mod loadtest;
+pub mod node;
+pub mod query;
+pub mod state_machine;

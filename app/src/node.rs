@@ -1,0 +1,158 @@
+//! `openledgerd start`: the ABCI and gRPC servers, and (unless `--comet external`) the supervised
+//! `cometbft` child process sharing the same home.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use openledger_framework::decimal::parse_dec_coins;
+use openledger_framework::store::Storage;
+use tokio::process::{Child, Command};
+
+use crate::ante::AnteConfig;
+use crate::config::{AppConfig, Home};
+use crate::state_machine::{App, AppCore, STORE_PREFIXES};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CometMode {
+    Managed,
+    External,
+}
+
+#[derive(Debug, Clone)]
+pub struct StartOptions {
+    pub home: PathBuf,
+    pub abci_addr: String,
+    pub grpc_addr: Option<String>,
+    pub rpc_laddr: String,
+    pub p2p_laddr: String,
+    pub comet: CometMode,
+    pub cometbft_bin: Option<PathBuf>,
+    pub minimum_gas_prices: Option<String>,
+}
+
+/// `tcp://host:port` or `host:port` → a socket address.
+pub fn socket_addr(s: &str) -> anyhow::Result<SocketAddr> {
+    let bare = s.strip_prefix("tcp://").unwrap_or(s);
+    bare.parse().with_context(|| format!("invalid address {s:?} (expected host:port)"))
+}
+
+/// The HTTP URL of a CometBFT RPC listen address (`tcp://0.0.0.0:26657` → `http://127.0.0.1:26657`).
+pub fn rpc_url(laddr: &str) -> anyhow::Result<String> {
+    let addr = socket_addr(laddr)?;
+    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+    Ok(format!("http://{host}:{}", addr.port()))
+}
+
+pub async fn open_core(home: &Home, config: &AppConfig, min_gas_override: Option<&str>) -> anyhow::Result<Arc<AppCore>> {
+    let prices = min_gas_override.unwrap_or(&config.minimum_gas_prices);
+    let ante = AnteConfig { min_gas_prices: parse_dec_coins(prices).map_err(|e| anyhow!("minimum-gas-prices: {e}"))? };
+    std::fs::create_dir_all(home.0.join("data"))?;
+    let storage = Storage::open(home.app_db(), STORE_PREFIXES).await.context("opening application.db")?;
+    Ok(Arc::new(AppCore::new(storage, ante)))
+}
+
+fn spawn_cometbft(bin: &std::path::Path, opts: &StartOptions) -> anyhow::Result<Child> {
+    let mut cmd = Command::new(bin);
+    cmd.arg("start")
+        .arg("--home")
+        .arg(&opts.home)
+        .arg("--proxy_app")
+        .arg(&opts.abci_addr)
+        .arg("--rpc.laddr")
+        .arg(&opts.rpc_laddr)
+        .arg("--p2p.laddr")
+        .arg(&opts.p2p_laddr)
+        .kill_on_drop(true);
+    // If openledgerd dies without a chance to clean up (kill -9), the kernel stops cometbft too.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    cmd.spawn().with_context(|| format!("starting {}", bin.display()))
+}
+
+async fn stop_child(child: &mut Child) {
+    if let Some(pid) = child.id() {
+        unsafe {
+            libc::kill(pid as i32, libc::SIGTERM);
+        }
+        if tokio::time::timeout(Duration::from_secs(15), child.wait()).await.is_err() {
+            tracing::warn!("cometbft did not stop within 15 s; killing it");
+            let _ = child.kill().await;
+        }
+    }
+}
+
+/// Runs the node until Ctrl-C / SIGTERM (or until the managed cometbft exits).
+pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
+    let home = Home(opts.home.clone());
+    if !home.genesis().exists() {
+        bail!("{} not found: run `openledgerd init <moniker>` first", home.genesis().display());
+    }
+    let config = AppConfig::load(&home)?;
+    let core = open_core(&home, &config, opts.minimum_gas_prices.as_deref()).await?;
+    let mut app = App::new(core.clone()).map_err(|e| anyhow!("loading state: {e}"))?;
+    app.min_retain_blocks = config.min_retain_blocks;
+    let (height, hash) = app.last_commit().map_err(|e| anyhow!("{e}"))?;
+    tracing::info!(height, app_hash = %hex::encode_upper(hash), home = %home.0.display(), "state loaded");
+
+    let abci_addr = socket_addr(&opts.abci_addr)?;
+    // Bind before cometbft starts so it finds the socket ready.
+    let abci = tokio::spawn(async move { crate::abci::serve(app, abci_addr).await });
+
+    let grpc_addr = socket_addr(opts.grpc_addr.as_deref().unwrap_or(&config.grpc.address))?;
+    let node = crate::grpc::Node::new(core.clone(), &rpc_url(&opts.rpc_laddr)?, config.minimum_gas_prices.clone())?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let grpc = tokio::spawn(crate::grpc::serve(node, grpc_addr, async {
+        let _ = stop_rx.await;
+    }));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    if abci.is_finished() {
+        return Err(match abci.await {
+            Ok(Err(e)) => anyhow!("ABCI server on {abci_addr}: {e}"),
+            Ok(Ok(())) => anyhow!("ABCI server stopped"),
+            Err(e) => anyhow!("ABCI server: {e}"),
+        });
+    }
+    if grpc.is_finished() {
+        return Err(match grpc.await {
+            Ok(Err(e)) => anyhow!("gRPC server on {grpc_addr}: {e:#}"),
+            Ok(Ok(())) => anyhow!("gRPC server stopped"),
+            Err(e) => anyhow!("gRPC server: {e}"),
+        });
+    }
+
+    let mut child = match opts.comet {
+        CometMode::Managed => {
+            let bin = crate::config::find_cometbft(opts.cometbft_bin.as_deref())?;
+            tracing::info!(bin = %bin.display(), rpc = %opts.rpc_laddr, p2p = %opts.p2p_laddr, "starting cometbft");
+            Some(spawn_cometbft(&bin, &opts)?)
+        }
+        CometMode::External => {
+            tracing::info!("waiting for an external cometbft to connect to {abci_addr}");
+            None
+        }
+    };
+
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let result = tokio::select! {
+        _ = tokio::signal::ctrl_c() => { tracing::info!("interrupt: shutting down"); Ok(()) }
+        _ = sigterm.recv() => { tracing::info!("SIGTERM: shutting down"); Ok(()) }
+        status = async { match child.as_mut() { Some(c) => c.wait().await, None => std::future::pending().await } } => {
+            Err(anyhow!("cometbft exited unexpectedly ({})", status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())))
+        }
+        r = abci => Err(anyhow!("ABCI server stopped: {:?}", r)),
+    };
+    if let Some(c) = child.as_mut() {
+        stop_child(c).await;
+    }
+    let _ = stop_tx.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), grpc).await;
+    result
+}

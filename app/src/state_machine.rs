@@ -1,0 +1,442 @@
+//! The OpenLedger state machine: modules in a fixed order, the message router, transaction
+//! execution and the block lifecycle (InitChain → FinalizeBlock → Commit), independent of how
+//! ABCI reaches it (the ABCI server, benchmarks and tests drive it directly).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData;
+use openledger_auth::{Account, AuthKeeper, AuthModule, FEE_COLLECTOR, GOV_MODULE};
+use openledger_bank::{AccountKeeper, BankKeeper, BankModule};
+use openledger_framework::context::ExecMode;
+use openledger_framework::error::SdkError;
+use openledger_framework::store::{Changes, EmptyState, KvRead, KvWrite, Overlay, PreparedCommit, Snapshot, Storage};
+use openledger_framework::{AbciError, Address, BlockInfo, Ctx, Event, GasMeter, Module, QueryRouter};
+use parking_lot::Mutex;
+use prost::Message;
+
+use crate::ante::{self, AnteConfig, DecodedTx, SigCache};
+
+/// Module store prefixes, which are also the substores of the multistore.
+pub const STORE_PREFIXES: &[&str] = &["auth", "bank"];
+
+const META_HEIGHT: &[u8] = b"openledger/height";
+const META_CHAIN_ID: &[u8] = b"openledger/chain_id";
+const META_INITIAL_HEIGHT: &[u8] = b"openledger/initial_height";
+const META_BLOCK_TIME: &[u8] = b"openledger/block_time";
+
+/// The result of running one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct TxOutcome {
+    pub code: u32,
+    pub codespace: String,
+    pub log: String,
+    pub data: Vec<u8>,
+    pub gas_wanted: u64,
+    pub gas_used: u64,
+    pub events: Vec<Event>,
+}
+
+impl TxOutcome {
+    fn failed(err: AbciError, gas_wanted: u64, gas_used: u64, events: Vec<Event>) -> Self {
+        Self { code: err.code, codespace: err.codespace, log: err.message, data: Vec::new(), gas_wanted, gas_used, events }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.code == 0
+    }
+}
+
+/// Auth seen through bank's narrow `AccountKeeper` trait.
+struct AuthForBank(AuthKeeper);
+
+impl AccountKeeper for AuthForBank {
+    fn ensure_account(&self, ctx: &mut Ctx<'_>, addr: Address) -> Result<(), AbciError> {
+        if self.0.account(ctx, &addr)?.is_none() {
+            self.0.create_account(ctx, addr)?;
+        }
+        Ok(())
+    }
+
+    fn module_address(&self, ctx: &mut Ctx<'_>, name: &str) -> Result<Address, AbciError> {
+        let perms: &[&str] = match name {
+            GOV_MODULE => &["burner"],
+            _ => &[],
+        };
+        Ok(self.0.module_account(ctx, name, perms)?.address)
+    }
+}
+
+/// Everything that does not change while the node runs: modules, routes, keepers, settings.
+pub struct AppCore {
+    pub storage: Storage,
+    pub auth: AuthKeeper,
+    pub bank: BankKeeper,
+    pub modules: Vec<Arc<dyn Module>>,
+    routes: BTreeMap<&'static str, Arc<dyn Module>>,
+    pub queries: QueryRouter,
+    pub ante: AnteConfig,
+    pub sigs: SigCache,
+}
+
+impl AppCore {
+    pub fn new(storage: Storage, ante: AnteConfig) -> Self {
+        let auth = AuthKeeper;
+        let bank = BankKeeper::new(Arc::new(AuthForBank(auth)), &[FEE_COLLECTOR, GOV_MODULE], Address::module(GOV_MODULE));
+        // The order here is the order of genesis, begin block and end block.
+        let modules: Vec<Arc<dyn Module>> =
+            vec![Arc::new(AuthModule { keeper: auth }), Arc::new(BankModule::new(bank.clone()))];
+        let mut routes = BTreeMap::new();
+        let mut queries = QueryRouter::new();
+        for m in &modules {
+            for url in m.msg_type_urls() {
+                routes.insert(*url, m.clone());
+            }
+            m.register_queries(&mut queries);
+        }
+        Self { storage, auth, bank, modules, routes, queries, ante, sigs: SigCache::default() }
+    }
+
+    fn route(&self, type_url: &str) -> Result<&Arc<dyn Module>, AbciError> {
+        self.routes
+            .get(type_url)
+            .ok_or_else(|| SdkError::UnknownRequest(format!("unrecognized message type: {type_url}")).into())
+    }
+
+    /// Stateless checks of every message; the distinct signers in order of appearance.
+    pub fn signers(&self, tx: &DecodedTx) -> Result<Vec<Address>, AbciError> {
+        let mut signers = Vec::new();
+        for msg in &tx.body.messages {
+            for s in self.route(&msg.type_url)?.validate_msg(msg)? {
+                if !signers.contains(&s) {
+                    signers.push(s);
+                }
+            }
+        }
+        Ok(signers)
+    }
+
+    /// Runs one transaction on `state`. The ante handler's writes (fee, sequence) are kept even
+    /// when a message fails; a failing ante handler changes nothing. `run_msgs` is false in
+    /// CheckTx, which (as in the SDK) runs only the ante handler.
+    pub fn execute_tx(&self, state: &mut dyn KvWrite, block: &BlockInfo, bytes: &[u8], mode: ExecMode, run_msgs: bool) -> TxOutcome {
+        let tx = match DecodedTx::decode(bytes) {
+            Ok(tx) => tx,
+            Err(e) => return TxOutcome::failed(e, 0, 0, Vec::new()),
+        };
+        let gas_wanted = if mode == ExecMode::Simulate { ante::MAX_GAS_WANTED } else { tx.gas_limit() };
+        let signers = match self.signers(&tx) {
+            Ok(s) => s,
+            Err(e) => return TxOutcome::failed(e, gas_wanted, 0, Vec::new()),
+        };
+        let mut gas = GasMeter::new(gas_wanted);
+        let mut events = Vec::new();
+        let mut tx_state = Overlay::new(&*state);
+        let result = {
+            let mut ctx = Ctx::new(block, mode, &mut tx_state, &mut gas, &mut events);
+            match ante::run(&mut ctx, &tx, &signers, &self.auth, &self.bank, &self.ante, &self.sigs) {
+                Err(e) => Err((e, true)),
+                Ok(()) if !run_msgs => Ok(Vec::new()),
+                Ok(()) => ctx.branch(|c| self.run_msgs(c, &tx, &signers)).map_err(|e| (e, false)),
+            }
+        };
+        let used = gas.used();
+        match result {
+            Err((e, true)) => TxOutcome::failed(e, gas_wanted, used, Vec::new()),
+            Err((e, false)) => {
+                // Keep the fee and the sequence increment, drop the messages' writes.
+                let changes = tx_state.into_changes();
+                apply(state, changes);
+                TxOutcome::failed(e, gas_wanted, used, events)
+            }
+            Ok(data) => {
+                let changes = tx_state.into_changes();
+                apply(state, changes);
+                TxOutcome { data, gas_wanted, gas_used: used, events, ..Default::default() }
+            }
+        }
+    }
+
+    fn run_msgs(&self, ctx: &mut Ctx<'_>, tx: &DecodedTx, signers: &[Address]) -> Result<Vec<u8>, AbciError> {
+        let mut responses = Vec::new();
+        for (i, msg) in tx.body.messages.iter().enumerate() {
+            let module = self.route(&msg.type_url)?;
+            ctx.emit(
+                Event::new("message")
+                    .attr("action", msg.type_url.clone())
+                    .attr("sender", signers.first().map(|s| s.to_bech32()).unwrap_or_default())
+                    .attr("module", module.name())
+                    .attr("msg_index", i.to_string()),
+            );
+            let resp = module.deliver(ctx, msg).map_err(|e| e.context(format!("failed to execute message; message index: {i}")))?;
+            responses.extend(resp.response);
+        }
+        Ok(TxMsgData { msg_responses: responses, ..Default::default() }.encode_to_vec())
+    }
+
+    /// Runs every module's genesis on an empty state.
+    pub fn genesis_changes(&self, block: &BlockInfo, app_state: &serde_json::Value) -> Result<Changes, AbciError> {
+        let mut state = Overlay::new(EmptyState);
+        let mut gas = GasMeter::infinite();
+        let mut events = Vec::new();
+        let mut ctx = Ctx::new(block, ExecMode::Genesis, &mut state, &mut gas, &mut events);
+        for m in &self.modules {
+            let section = app_state.get(m.name()).cloned().unwrap_or(serde_json::Value::Null);
+            m.init_genesis(&mut ctx, &section).map_err(|e| e.context(format!("genesis of module {}", m.name())))?;
+        }
+        // Module accounts the chain always has.
+        self.auth.module_account(&mut ctx, FEE_COLLECTOR, &[])?;
+        self.auth.module_account(&mut ctx, GOV_MODULE, &["burner"])?;
+        Ok(state.into_changes())
+    }
+
+    pub fn account(&self, state: &dyn KvRead, addr: &Address) -> Result<Option<Account>, AbciError> {
+        self.auth.account_at(state, addr)
+    }
+}
+
+fn apply(state: &mut dyn KvWrite, changes: Changes) {
+    for (k, v) in changes {
+        match v {
+            Some(v) => state.set(k, v),
+            None => state.delete(k),
+        }
+    }
+}
+
+/// Chain metadata kept beside the state (not in the app hash).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainMeta {
+    pub chain_id: String,
+    pub initial_height: u64,
+    pub height: u64,
+    pub block_time: (i64, u32),
+}
+
+impl ChainMeta {
+    pub fn load(snapshot: &Snapshot) -> Result<Option<Self>, AbciError> {
+        let Some(height) = snapshot.nonverifiable_get(META_HEIGHT)? else { return Ok(None) };
+        let get_u64 = |b: Option<Vec<u8>>| -> u64 {
+            b.and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok()).map_or(0, u64::from_be_bytes)
+        };
+        let time = snapshot.nonverifiable_get(META_BLOCK_TIME)?.unwrap_or_default();
+        let block_time = if time.len() == 12 {
+            let secs = i64::from_be_bytes(time[..8].try_into().unwrap_or_default());
+            let nanos = u32::from_be_bytes(time[8..].try_into().unwrap_or_default());
+            (secs, nanos)
+        } else {
+            (0, 0)
+        };
+        Ok(Some(Self {
+            chain_id: String::from_utf8_lossy(&snapshot.nonverifiable_get(META_CHAIN_ID)?.unwrap_or_default()).into_owned(),
+            initial_height: get_u64(snapshot.nonverifiable_get(META_INITIAL_HEIGHT)?),
+            height: get_u64(Some(height)),
+            block_time,
+        }))
+    }
+
+    fn to_changes(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut time = self.block_time.0.to_be_bytes().to_vec();
+        time.extend(self.block_time.1.to_be_bytes());
+        vec![
+            (META_HEIGHT.to_vec(), self.height.to_be_bytes().to_vec()),
+            (META_CHAIN_ID.to_vec(), self.chain_id.as_bytes().to_vec()),
+            (META_INITIAL_HEIGHT.to_vec(), self.initial_height.to_be_bytes().to_vec()),
+            (META_BLOCK_TIME.to_vec(), time),
+        ]
+    }
+}
+
+/// A finalized block waiting for Commit.
+struct PendingBlock {
+    meta: ChainMeta,
+    prepared: PreparedCommit,
+}
+
+/// The mempool's view: committed state plus the effects of the txs CheckTx accepted since.
+pub struct CheckState {
+    pub state: Overlay<Snapshot>,
+    pub block: BlockInfo,
+}
+
+/// The consensus-side application: owns the block in progress.
+pub struct App {
+    pub core: Arc<AppCore>,
+    meta: ChainMeta,
+    /// Genesis writes, applied under block `initial_height` (nothing is committed at InitChain,
+    /// so a crash before the first block simply repeats InitChain).
+    genesis: Option<Changes>,
+    pending: Option<PendingBlock>,
+    pub check: Arc<Mutex<CheckState>>,
+    /// Blocks CometBFT must keep (0: keep everything).
+    pub min_retain_blocks: u64,
+}
+
+impl App {
+    pub fn new(core: Arc<AppCore>) -> Result<Self, AbciError> {
+        let snapshot = core.storage.latest_snapshot();
+        let meta = ChainMeta::load(&snapshot)?.unwrap_or_default();
+        let check = CheckState { state: Overlay::new(snapshot), block: BlockInfo::default() };
+        let app = Self { core, meta, genesis: None, pending: None, check: Arc::new(Mutex::new(check)), min_retain_blocks: 0 };
+        app.reset_check_state();
+        Ok(app)
+    }
+
+    pub fn meta(&self) -> &ChainMeta {
+        &self.meta
+    }
+
+    /// The last committed height and app hash (what `Info` reports).
+    pub fn last_commit(&self) -> Result<(u64, [u8; 32]), AbciError> {
+        let snapshot = self.core.storage.latest_snapshot();
+        match ChainMeta::load(&snapshot)? {
+            None => Ok((0, [0; 32])),
+            Some(m) => Ok((m.height, snapshot.root_hash()?)),
+        }
+    }
+
+    /// InitChain: runs genesis and returns the app hash of the genesis state.
+    pub fn init_chain(&mut self, chain_id: &str, initial_height: u64, time: (i64, u32), app_state: &[u8]) -> Result<[u8; 32], AbciError> {
+        if self.core.storage.latest_version().is_some() {
+            return Err(SdkError::InvalidRequest("InitChain on a store that already has committed state".into()).into());
+        }
+        let app_state: serde_json::Value = if app_state.is_empty() {
+            serde_json::Value::Object(Default::default())
+        } else {
+            serde_json::from_slice(app_state).map_err(|e| SdkError::InvalidRequest(format!("genesis app_state: {e}")))?
+        };
+        let initial_height = initial_height.max(1);
+        let block = BlockInfo { height: initial_height, time_seconds: time.0, time_nanos: time.1, chain_id: chain_id.to_string() };
+        let changes = self.core.genesis_changes(&block, &app_state)?;
+        let base = self.core.storage.latest_snapshot();
+        let hash = self.core.storage.prepare(&base, changes.clone(), Vec::new())?.root;
+        self.meta = ChainMeta { chain_id: chain_id.to_string(), initial_height, height: initial_height - 1, block_time: time };
+        self.genesis = Some(changes);
+        self.reset_check_state();
+        Ok(hash)
+    }
+
+    /// FinalizeBlock: executes every tx in order and returns their outcomes and the app hash.
+    pub fn finalize_block(&mut self, height: u64, time: (i64, u32), txs: &[impl AsRef<[u8]>]) -> Result<(Vec<TxOutcome>, Vec<Event>, [u8; 32]), AbciError> {
+        let expected = self.meta.height + 1;
+        if height != expected {
+            return Err(SdkError::InvalidRequest(format!("FinalizeBlock for height {height}, expected {expected}")).into());
+        }
+        let base = self.core.storage.latest_snapshot();
+        let mut state = Overlay::new(&base);
+        if let Some(genesis) = &self.genesis {
+            state.apply(genesis.clone());
+        }
+        let block = BlockInfo { height, time_seconds: time.0, time_nanos: time.1, chain_id: self.meta.chain_id.clone() };
+
+        self.preverify_signatures(&state, txs);
+
+        let mut block_events = Vec::new();
+        {
+            let mut gas = GasMeter::infinite();
+            let mut ctx = Ctx::new(&block, ExecMode::Finalize, &mut state, &mut gas, &mut block_events);
+            for m in &self.core.modules {
+                m.begin_block(&mut ctx)?;
+            }
+        }
+        let mut outcomes = Vec::with_capacity(txs.len());
+        for tx in txs {
+            outcomes.push(self.core.execute_tx(&mut state, &block, tx.as_ref(), ExecMode::Finalize, true));
+        }
+        {
+            let mut gas = GasMeter::infinite();
+            let mut ctx = Ctx::new(&block, ExecMode::Finalize, &mut state, &mut gas, &mut block_events);
+            for m in &self.core.modules {
+                m.end_block(&mut ctx)?;
+            }
+        }
+        let changes = state.into_changes();
+        let meta = ChainMeta { height, block_time: time, ..self.meta.clone() };
+        let prepared = self.core.storage.prepare(&base, changes, meta.to_changes())?;
+        let hash = prepared.root;
+        self.pending = Some(PendingBlock { meta, prepared });
+        Ok((outcomes, block_events, hash))
+    }
+
+    /// Verifies the block's signatures on all cores before the sequential pass, which then finds
+    /// them in the signature cache. Only signers whose account already exists at the start of the
+    /// block are pre-checked; anything else is verified in the sequential pass.
+    fn preverify_signatures(&self, state: &dyn KvRead, txs: &[impl AsRef<[u8]>]) {
+        use rayon::prelude::*;
+        let chain_id = &self.meta.chain_id;
+        let jobs: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = txs
+            .iter()
+            .filter_map(|bytes| DecodedTx::decode(bytes.as_ref()).ok())
+            .filter_map(|tx| {
+                let signers = self.core.signers(&tx).ok()?;
+                let mut out = Vec::new();
+                for (i, signer) in signers.iter().enumerate() {
+                    let account = self.core.auth.account_at(state, signer).ok()??;
+                    let pubkey = match account.pub_key {
+                        Some(pk) => pk,
+                        None => {
+                            let any = tx.auth_info.signer_infos.get(i)?.public_key.as_ref()?;
+                            cosmrs::proto::cosmos::crypto::secp256k1::PubKey::decode(any.value.as_slice()).ok()?.key
+                        }
+                    };
+                    out.push((pubkey, tx.sign_bytes(chain_id, account.account_number), tx.signatures.get(i)?.clone()));
+                }
+                Some(out)
+            })
+            .flatten()
+            .collect();
+        let sigs = &self.core.sigs;
+        jobs.par_iter().for_each(|(pk, msg, sig)| {
+            sigs.verify(pk, msg, sig);
+        });
+    }
+
+    /// Commit: writes the finalized block in one batch. Returns the height CometBFT may prune below.
+    pub fn commit(&mut self) -> Result<u64, AbciError> {
+        let pending = self
+            .pending
+            .take()
+            .ok_or_else(|| SdkError::InvalidRequest("Commit without a finalized block".into()))?;
+        self.core.storage.commit_prepared(pending.prepared)?;
+        self.meta = pending.meta;
+        self.genesis = None;
+        self.reset_check_state();
+        let retain = if self.min_retain_blocks == 0 { 0 } else { self.meta.height.saturating_sub(self.min_retain_blocks) };
+        Ok(retain)
+    }
+
+    fn reset_check_state(&self) {
+        let mut state = Overlay::new(self.core.storage.latest_snapshot());
+        if let Some(genesis) = &self.genesis {
+            state.apply(genesis.clone());
+        }
+        let block = BlockInfo {
+            height: self.meta.height + 1,
+            time_seconds: self.meta.block_time.0,
+            time_nanos: self.meta.block_time.1,
+            chain_id: self.meta.chain_id.clone(),
+        };
+        *self.check.lock() = CheckState { state, block };
+    }
+}
+
+/// CheckTx against the mempool state; ReCheck re-runs a tx after a block was committed.
+pub fn check_tx(core: &AppCore, check: &Mutex<CheckState>, bytes: &[u8], recheck: bool) -> TxOutcome {
+    let mut guard = check.lock();
+    let CheckState { state, block } = &mut *guard;
+    let block = block.clone();
+    let mode = if recheck { ExecMode::ReCheck } else { ExecMode::Check };
+    core.execute_tx(state, &block, bytes, mode, false)
+}
+
+/// Simulate: runs the tx (ante and messages) on a throw-away branch of the latest state.
+pub fn simulate(core: &AppCore, snapshot: &Snapshot, meta: &ChainMeta, bytes: &[u8]) -> TxOutcome {
+    let mut state = Overlay::new(snapshot);
+    let block = BlockInfo {
+        height: meta.height + 1,
+        time_seconds: meta.block_time.0,
+        time_nanos: meta.block_time.1,
+        chain_id: meta.chain_id.clone(),
+    };
+    core.execute_tx(&mut state, &block, bytes, ExecMode::Simulate, true)
+}

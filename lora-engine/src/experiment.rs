@@ -152,24 +152,51 @@ pub struct AttributionReport {
     /// Among paraphrased questions about clean records, the fraction whose own record ranks first.
     pub top1_tracin: f64,
     pub top1_datainf: f64,
+    /// The same with unit-normalised record gradients.
+    pub top1_tracin_normalized: f64,
+    pub top1_datainf_normalized: f64,
     pub queries: usize,
     pub query_ms: f64,
 }
 
-/// Runs the experiment on `base`.
+/// Runs the experiment on `base`. With `dir`, the adapter and index are saved there, and reused
+/// when already present (to re-score without retraining).
 pub fn run(
     base: &BaseModel,
     n: usize,
     planted: f64,
     cfg: &TrainConfig,
     queries: usize,
+    dir: Option<&std::path::Path>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<AttributionReport> {
     let (recs, bad) = planted_datanet(n, planted, cfg.seed);
     let path = std::path::Path::new("<planted datanet>");
+    let ids: Vec<String> = recs.iter().map(|r| r.id.clone()).collect();
+    let index_path = dir.map(|d| d.join(influence::INDEX_FILE));
+    if let (Some(d), Some(ip)) = (dir, &index_path)
+        && ip.is_file()
+    {
+        let adapter = crate::lora::LoraAdapter::load(d, &base.device)?;
+        let index = influence::InfluenceIndex::load(ip)?;
+        return score(
+            base,
+            &recs,
+            &bad,
+            &ids,
+            &adapter,
+            &index,
+            cfg,
+            queries,
+            0.0,
+            0.0,
+            f64::NAN,
+            progress,
+        );
+    }
     progress("training");
     let t = Instant::now();
-    let (adapter, report) = train(base, &recs, path, cfg, &mut |s, total, l, _| {
+    let (mut adapter, report) = train(base, &recs, path, cfg, &mut |s, total, l, _| {
         progress(&format!("train step {s}/{total} loss {l:.3}"))
     })?;
     let train_seconds = t.elapsed().as_secs_f64();
@@ -177,8 +204,10 @@ pub fn run(
         .iter()
         .map(|r| tokenize(&base.tokenizer, r, cfg.max_len, path))
         .collect::<Result<Vec<_>>>()?;
-    let ids: Vec<String> = recs.iter().map(|r| r.id.clone()).collect();
     let t = Instant::now();
+    if let Some(d) = dir {
+        adapter.save(d)?;
+    }
     let index = influence::build_index(
         base,
         &adapter,
@@ -189,11 +218,46 @@ pub fn run(
         &mut |d, total| progress(&format!("index {d}/{total}")),
     )?;
     let index_seconds = t.elapsed().as_secs_f64();
-    let auc_self_tracin = influence::auc(&index.self_scores(Method::Tracin), &bad);
-    let auc_self_datainf = influence::auc(&index.self_scores(Method::Datainf), &bad);
-    let proj = influence::projector_for(&index, &adapter, base)?;
+    if let Some(ip) = &index_path {
+        index.save(ip)?;
+    }
+    let final_loss = report.train_loss.last().map_or(f64::NAN, |x| x.1);
+    score(
+        base,
+        &recs,
+        &bad,
+        &ids,
+        &adapter,
+        &index,
+        cfg,
+        queries,
+        train_seconds,
+        index_seconds,
+        final_loss,
+        progress,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn score(
+    base: &BaseModel,
+    recs: &[Record],
+    bad: &[bool],
+    ids: &[String],
+    adapter: &crate::lora::LoraAdapter,
+    index: &influence::InfluenceIndex,
+    cfg: &TrainConfig,
+    queries: usize,
+    train_seconds: f64,
+    index_seconds: f64,
+    final_train_loss: f64,
+    progress: &mut dyn FnMut(&str),
+) -> Result<AttributionReport> {
+    let auc_self_tracin = influence::auc(&index.self_scores(Method::Tracin), bad);
+    let auc_self_datainf = influence::auc(&index.self_scores(Method::Datainf), bad);
+    let proj = influence::projector_for(index, adapter, base)?;
     let clean: Vec<usize> = (0..recs.len()).filter(|&i| !bad[i]).take(queries).collect();
-    let (mut hit_t, mut hit_d) = (0usize, 0usize);
+    let mut hits = [0usize; 4];
     let t = Instant::now();
     for &i in &clean {
         let (country, capital) = CAPITALS[i];
@@ -204,11 +268,19 @@ pub fn run(
             &format!("The capital of {country} is {capital}."),
             cfg.max_len,
         )?;
-        let q = proj.gradient(base, &adapter, &ex)?;
-        for (method, hits) in [(Method::Tracin, &mut hit_t), (Method::Datainf, &mut hit_d)] {
-            let top = influence::top_k(&ids, &index.scores(&q, method)?, 1);
+        let q = proj.gradient(base, adapter, &ex)?;
+        for (h, (method, norm)) in [
+            (Method::Tracin, false),
+            (Method::Datainf, false),
+            (Method::Tracin, true),
+            (Method::Datainf, true),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let top = influence::top_k(ids, &index.score(&q, method, norm)?, 1);
             if top.scores.first().is_some_and(|s| s.record_id == ids[i]) {
-                *hits += 1;
+                hits[h] += 1;
             }
         }
     }
@@ -218,11 +290,13 @@ pub fn run(
         planted: bad.iter().filter(|&&b| b).count(),
         train_seconds,
         index_seconds,
-        final_train_loss: report.train_loss.last().map_or(f64::NAN, |x| x.1),
+        final_train_loss,
         auc_self_tracin,
         auc_self_datainf,
-        top1_tracin: hit_t as f64 / clean.len().max(1) as f64,
-        top1_datainf: hit_d as f64 / clean.len().max(1) as f64,
+        top1_tracin: hits[0] as f64 / clean.len().max(1) as f64,
+        top1_datainf: hits[1] as f64 / clean.len().max(1) as f64,
+        top1_tracin_normalized: hits[2] as f64 / clean.len().max(1) as f64,
+        top1_datainf_normalized: hits[3] as f64 / clean.len().max(1) as f64,
         queries: clean.len(),
         query_ms,
     })

@@ -123,7 +123,7 @@ impl EngineService for Service {
                 .map_err(status)?;
             let proj = influence::projector_for(&index, &a, base).map_err(status)?;
             let q = proj.gradient(base, &a, &ex).map_err(status)?;
-            let raw = index.scores(&q, method).map_err(status)?;
+            let raw = index.score(&q, method, !r.raw).map_err(status)?;
             let k = if r.top_k == 0 { 10 } else { r.top_k as usize };
             let att = influence::top_k(&index.meta.record_ids, &raw, k);
             Ok(Response::new(pb::InfluenceResponse {

@@ -274,6 +274,30 @@ impl InfluenceIndex {
             .collect())
     }
 
+    /// Like [`scores`](Self::scores), but each record's gradient is unit-normalised (cosine
+    /// similarity to the preconditioned query, as in TrackStar): records with large gradients,
+    /// typically the hard or mislabelled ones, no longer dominate every query.
+    pub fn scores_normalized(&self, q: &[f32], method: Method) -> Result<Vec<f64>> {
+        let raw = self.scores(q, method)?;
+        let v = self.precondition(q, method);
+        let vn = dot(&v, &v).sqrt().max(1e-30);
+        Ok(self
+            .grads
+            .par_chunks(self.dims)
+            .zip(raw.par_iter())
+            .map(|(row, s)| s / (dot(row, row).sqrt().max(1e-30) * vn))
+            .collect())
+    }
+
+    /// Scores by method, normalised or not.
+    pub fn score(&self, q: &[f32], method: Method, normalize: bool) -> Result<Vec<f64>> {
+        if normalize {
+            self.scores_normalized(q, method)
+        } else {
+            self.scores(q, method)
+        }
+    }
+
     /// Every record's self-influence `gᵢᵀ H⁻¹ gᵢ` (TracIn: `‖gᵢ‖²`).
     pub fn self_scores(&self, method: Method) -> Vec<f64> {
         (0..self.len())
@@ -498,6 +522,51 @@ mod tests {
         let z = top_k(&ids, &[0.0; 4], 2);
         assert_eq!(z.positive_sum, 0);
         assert_eq!(z.scores[0].record_id, "a");
+    }
+
+    #[test]
+    fn datainf_matches_the_closed_form_written_out() {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let blocks = vec![3usize, 5];
+        let rows: Vec<Vec<f32>> = (0..7)
+            .map(|_| (0..8).map(|_| rng.gen_range(-1.0f32..1.0)).collect())
+            .collect();
+        let q: Vec<f32> = (0..8).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+        let ids = (0..7).map(|i| i.to_string()).collect();
+        let index = InfluenceIndex::build(
+            ids,
+            &Projector::synthetic(blocks.clone()),
+            rows.clone(),
+            String::new(),
+        );
+        let got = index.scores(&q, Method::Datainf).unwrap();
+        let n = rows.len() as f64;
+        let mut want = vec![0f64; rows.len()];
+        let mut off = 0;
+        for &d in &blocks {
+            let b = |v: &[f32]| v[off..off + d].to_vec();
+            let norms: Vec<f64> = rows.iter().map(|g| dot(&b(g), &b(g))).collect();
+            let lambda = 0.1 * norms.iter().sum::<f64>() / n;
+            for (i, gi) in rows.iter().enumerate() {
+                let mut s = dot(&b(&q), &b(gi));
+                for (j, gj) in rows.iter().enumerate() {
+                    s -= dot(&b(&q), &b(gj)) * dot(&b(gj), &b(gi)) / (lambda + norms[j]) / n;
+                }
+                want[i] += s / lambda;
+            }
+            off += d;
+        }
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (g - w).abs() < 1e-3 * w.abs().max(1.0),
+                "{got:?} vs {want:?}"
+            );
+        }
+        let tracin = index.scores(&q, Method::Tracin).unwrap();
+        assert!((tracin[2] - dot(&q, &rows[2])).abs() < 1e-9);
+        let cos = index.scores_normalized(&q, Method::Tracin).unwrap();
+        assert!(cos.iter().all(|c| c.abs() <= 1.0 + 1e-9));
     }
 
     #[test]

@@ -143,6 +143,10 @@ enum Cmd {
         output: Option<String>,
         #[arg(long = "self")]
         self_influence: bool,
+        /// Raw inner products instead of unit-normalised record gradients (cosine scores,
+        /// TrackStar-style, the default for queries).
+        #[arg(long)]
+        raw: bool,
         #[arg(long, default_value_t = 64)]
         max_tokens: usize,
         prompt: Option<String>,
@@ -224,6 +228,9 @@ enum Cmd {
         seed: u64,
         #[arg(long, default_value_t = 16)]
         queries: usize,
+        /// Save the adapter and index here; reuse them when present.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Interactive chat.
     Chat {
@@ -423,6 +430,7 @@ fn run(cli: Cli) -> Result<()> {
             method,
             output,
             self_influence,
+            raw,
             max_tokens,
             prompt,
         } => {
@@ -467,7 +475,7 @@ fn run(cli: Cli) -> Result<()> {
             let ex = output_example(&base.tokenizer, &prompt, &g.text, base.config.max_seq_len)?;
             let proj = influence::projector_for(&index, &a, &base)?;
             let q = proj.gradient(&base, &a, &ex)?;
-            let raw = index.scores(&q, method)?;
+            let raw = index.score(&q, method, !raw)?;
             let att = influence::top_k(&index.meta.record_ids, &raw, top_k);
             if json {
                 println!(
@@ -542,6 +550,7 @@ fn run(cli: Cli) -> Result<()> {
             rank,
             seed,
             queries,
+            out,
         } => {
             let base = load_base(&model)?;
             let cfg = TrainConfig {
@@ -559,7 +568,8 @@ fn run(cli: Cli) -> Result<()> {
                 planted,
                 &cfg,
                 queries,
-                &mut |m| pb.set_message(m.to_string()),
+                out.as_deref(),
+                &mut |m: &str| pb.set_message(m.to_string()),
             )?;
             pb.finish_and_clear();
             println!("{}", serde_json::to_string_pretty(&r)?);

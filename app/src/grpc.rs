@@ -24,12 +24,22 @@ pub const HEIGHT_HEADER: &str = "x-cosmos-block-height";
 
 /// Maps a chain error to the gRPC status a Cosmos client expects.
 pub fn status_of(e: AbciError) -> Status {
-    let msg = format!("{} (codespace: {}, code: {})", e.message, e.codespace, e.code);
+    let msg = sanitize(&format!("{} (codespace: {}, code: {})", e.message, e.codespace, e.code));
     match (e.codespace.as_str(), e.code) {
         ("sdk", 38) | ("sdk", 22) | ("auth", 2) => Status::not_found(msg),
         ("sdk", 2) | ("sdk", 7) | ("sdk", 10) | ("sdk", 18) | ("sdk", 6) => Status::invalid_argument(msg),
         _ => Status::unknown(msg),
     }
+}
+
+/// One line of printable ASCII: gRPC status messages travel in an HTTP/2 header.
+fn sanitize(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .collect()
 }
 
 fn unsupported(method: &str) -> Status {
@@ -79,7 +89,12 @@ impl Node {
     }
 
     fn comet_err(e: impl std::fmt::Display) -> Status {
-        Status::unavailable(format!("CometBFT RPC: {e}"))
+        let msg = sanitize(&e.to_string());
+        if msg.contains("already exists in cache") {
+            Status::already_exists(format!("tx already exists in cache: {msg}"))
+        } else {
+            Status::unavailable(format!("CometBFT RPC: {msg}"))
+        }
     }
 }
 

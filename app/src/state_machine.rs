@@ -20,10 +20,9 @@ use crate::ante::{self, AnteConfig, DecodedTx, SigCache};
 /// Module store prefixes, which are also the substores of the multistore.
 pub const STORE_PREFIXES: &[&str] = &["auth", "bank"];
 
-const META_HEIGHT: &[u8] = b"openledger/height";
-const META_CHAIN_ID: &[u8] = b"openledger/chain_id";
-const META_INITIAL_HEIGHT: &[u8] = b"openledger/initial_height";
-const META_BLOCK_TIME: &[u8] = b"openledger/block_time";
+/// Chain metadata lives in the main store (outside every module's substore), so it is part of
+/// the app hash like everything else the node restarts from.
+const META_KEY: &str = "openledger/meta";
 
 /// The result of running one transaction.
 #[derive(Debug, Clone, Default)]
@@ -215,35 +214,35 @@ pub struct ChainMeta {
 
 impl ChainMeta {
     pub fn load(snapshot: &Snapshot) -> Result<Option<Self>, AbciError> {
-        let Some(height) = snapshot.nonverifiable_get(META_HEIGHT)? else { return Ok(None) };
-        let get_u64 = |b: Option<Vec<u8>>| -> u64 {
-            b.and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok()).map_or(0, u64::from_be_bytes)
-        };
-        let time = snapshot.nonverifiable_get(META_BLOCK_TIME)?.unwrap_or_default();
-        let block_time = if time.len() == 12 {
-            let secs = i64::from_be_bytes(time[..8].try_into().unwrap_or_default());
-            let nanos = u32::from_be_bytes(time[8..].try_into().unwrap_or_default());
-            (secs, nanos)
-        } else {
-            (0, 0)
-        };
-        Ok(Some(Self {
-            chain_id: String::from_utf8_lossy(&snapshot.nonverifiable_get(META_CHAIN_ID)?.unwrap_or_default()).into_owned(),
-            initial_height: get_u64(snapshot.nonverifiable_get(META_INITIAL_HEIGHT)?),
-            height: get_u64(Some(height)),
-            block_time,
-        }))
+        let Some(bytes) = snapshot.get(META_KEY)? else { return Ok(None) };
+        Self::decode(&bytes).map(Some)
     }
 
-    fn to_changes(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let mut time = self.block_time.0.to_be_bytes().to_vec();
-        time.extend(self.block_time.1.to_be_bytes());
-        vec![
-            (META_HEIGHT.to_vec(), self.height.to_be_bytes().to_vec()),
-            (META_CHAIN_ID.to_vec(), self.chain_id.as_bytes().to_vec()),
-            (META_INITIAL_HEIGHT.to_vec(), self.initial_height.to_be_bytes().to_vec()),
-            (META_BLOCK_TIME.to_vec(), time),
-        ]
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(28 + self.chain_id.len());
+        out.extend(self.height.to_be_bytes());
+        out.extend(self.initial_height.to_be_bytes());
+        out.extend(self.block_time.0.to_be_bytes());
+        out.extend(self.block_time.1.to_be_bytes());
+        out.extend(self.chain_id.as_bytes());
+        out
+    }
+
+    fn decode(b: &[u8]) -> Result<Self, AbciError> {
+        let corrupt = || AbciError::from(SdkError::Internal("corrupt chain metadata".into()));
+        if b.len() < 28 {
+            return Err(corrupt());
+        }
+        let u64_at = |i: usize| b[i..i + 8].try_into().map(u64::from_be_bytes).map_err(|_| corrupt());
+        Ok(Self {
+            height: u64_at(0)?,
+            initial_height: u64_at(8)?,
+            block_time: (
+                b[16..24].try_into().map(i64::from_be_bytes).map_err(|_| corrupt())?,
+                b[24..28].try_into().map(u32::from_be_bytes).map_err(|_| corrupt())?,
+            ),
+            chain_id: String::from_utf8(b[28..].to_vec()).map_err(|_| corrupt())?,
+        })
     }
 }
 
@@ -350,9 +349,10 @@ impl App {
                 m.end_block(&mut ctx)?;
             }
         }
-        let changes = state.into_changes();
         let meta = ChainMeta { height, block_time: time, ..self.meta.clone() };
-        let prepared = self.core.storage.prepare(&base, changes, meta.to_changes())?;
+        state.set(META_KEY.to_string(), meta.encode());
+        let changes = state.into_changes();
+        let prepared = self.core.storage.prepare(&base, changes, Vec::new())?;
         let hash = prepared.root;
         self.pending = Some(PendingBlock { meta, prepared });
         Ok((outcomes, block_events, hash))

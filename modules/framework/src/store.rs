@@ -339,14 +339,6 @@ impl Snapshot {
             self.wait(self.inner.get_with_proof(key.as_bytes().to_vec())).map_err(backend)?;
         Ok((value, StoreProof { proofs: proof.proofs }))
     }
-
-    pub fn nonverifiable_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        use cnidarium::StateRead;
-        if self.version().is_none() {
-            return Ok(None);
-        }
-        self.wait(self.inner.nonverifiable_get_raw(key)).map_err(backend)
-    }
 }
 
 impl KvRead for Snapshot {

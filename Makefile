@@ -1,0 +1,87 @@
+# OpenLedger — one Makefile for the whole workspace.
+#   make setup   install what is missing (CometBFT, Debian build deps, proto deps, wasm target, model)
+#   make build   build the node and tools
+#   make run     setup + build + a one-validator home with a funded `dev` key, then start it
+#   make test    every test (unit, integration, end-to-end on the real cometbft)
+#   make bench   benchmarks (criterion FinalizeBlock; loadtest against a running node)
+#   make lint    rustfmt + clippy -D warnings
+
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+COMETBFT_VERSION := v0.38.26
+GRPCURL_VERSION  := v1.9.3
+GOBIN            := $(shell go env GOPATH 2>/dev/null || echo $$HOME/go)/bin
+export PATH      := $(GOBIN):$(HOME)/.cargo/bin:$(PATH)
+OPENLEDGER_HOME  ?= $(HOME)/.openledger
+CHAIN_ID         ?= openledger-local-1
+CARGO            ?= cargo
+RELEASE_BIN       = $(or $(CARGO_TARGET_DIR),target)/release/openledgerd
+
+APT_PACKAGES := protobuf-compiler librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev zlib1g-dev \
+                libclang-dev clang pkg-config
+
+.PHONY: setup setup-apt setup-go proto-deps setup-rust setup-lora build run test bench lint reset
+
+setup: setup-apt setup-go proto-deps setup-rust setup-lora
+
+setup-apt:
+	missing=""
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done
+	if [ -n "$$missing" ]; then
+	  echo "installing Debian packages:$$missing"
+	  sudo_cmd=""; [ "$$(id -u)" -ne 0 ] && sudo_cmd=sudo
+	  $$sudo_cmd apt-get update -qq
+	  DEBIAN_FRONTEND=noninteractive $$sudo_cmd apt-get install -y -qq --no-install-recommends $$missing
+	fi
+
+setup-go:
+	if ! "$(GOBIN)/cometbft" version 2>/dev/null | grep -qx "$(COMETBFT_VERSION:v%=%)"; then
+	  echo "installing cometbft $(COMETBFT_VERSION)"
+	  go install github.com/cometbft/cometbft/cmd/cometbft@$(COMETBFT_VERSION)
+	fi
+	if [ ! -x "$(GOBIN)/grpcurl" ]; then
+	  echo "installing grpcurl $(GRPCURL_VERSION) (a gRPC client nobody here wrote, for the e2e tests)"
+	  go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+	fi
+
+# The Cosmos SDK .proto files that gRPC reflection serves come from their Go modules
+# (versions pinned in app/build.rs); nothing is copied into this repository.
+proto-deps:
+	go mod download github.com/cosmos/cosmos-sdk@v0.50.13 github.com/cosmos/gogoproto@v1.7.0 \
+	  github.com/cosmos/cosmos-proto@v1.0.0-beta.5 github.com/grpc-ecosystem/grpc-gateway@v1.16.0 \
+	  github.com/cometbft/cometbft@$(COMETBFT_VERSION)
+
+setup-rust:
+	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+setup-lora:
+	bash lora-engine/setup.sh
+
+build:
+	$(CARGO) build --release -p openledgerd
+
+# One validator with a funded `dev` account (its mnemonic is printed once, on creation).
+run: setup build
+	if [ ! -f "$(OPENLEDGER_HOME)/config/genesis.json" ]; then
+	  $(RELEASE_BIN) init local-validator --chain-id $(CHAIN_ID) --home "$(OPENLEDGER_HOME)"
+	  echo; echo "=== dev account (write the mnemonic down: it is shown only once) ==="
+	  $(RELEASE_BIN) keys add dev --keyring-backend test --home "$(OPENLEDGER_HOME)"
+	  $(RELEASE_BIN) genesis add-account dev 100000000000000uopen --keyring-backend test --home "$(OPENLEDGER_HOME)"
+	  echo
+	fi
+	exec $(RELEASE_BIN) start --home "$(OPENLEDGER_HOME)"
+
+test:
+	$(CARGO) test --workspace --no-fail-fast
+
+bench:
+	$(CARGO) bench -p openledgerd --bench finalize_block
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+reset:
+	rm -rf "$(OPENLEDGER_HOME)"

@@ -1,0 +1,225 @@
+//! End-to-end harness: a real `openledgerd` with its managed, real `cometbft`, on free loopback
+//! ports, in a temporary home. Every wait is bounded; the node is stopped on drop, also when the
+//! test fails.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_openledgerd");
+
+/// The cometbft binary, or `None` (test skipped) outside CI. Under `CI=true` a missing binary
+/// fails the test.
+pub fn cometbft() -> Option<PathBuf> {
+    match openledgerd::config::find_cometbft(None) {
+        Ok(p) => Some(p),
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("CI requires cometbft: {e}"),
+        Err(e) => {
+            eprintln!("SKIPPED: {e}");
+            None
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+pub fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).stdin(Stdio::null()).output().expect("run openledgerd")
+}
+
+pub fn run_ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "openledgerd {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn wait_until<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+pub struct TestNode {
+    pub dir: tempfile::TempDir,
+    pub home: PathBuf,
+    pub grpc: String,
+    pub rpc: String,
+    pub abci: String,
+    pub p2p: String,
+    child: Option<Child>,
+    pub dev: String,
+    pub bob: String,
+}
+
+impl TestNode {
+    /// Creates a home with `dev` (funded) and `bob` (unfunded) keys.
+    pub fn init() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().join("home");
+        let h = home.to_str().expect("utf-8 path").to_string();
+        run_ok(&["init", "e2e", "--chain-id", "openledger-local-1", "--home", &h]);
+        // Faster blocks for tests.
+        let cfg = home.join("config/config.toml");
+        let mut doc: toml::Table = std::fs::read_to_string(&cfg).expect("config.toml").parse().expect("toml");
+        if let Some(toml::Value::Table(c)) = doc.get_mut("consensus") {
+            c.insert("timeout_commit".into(), toml::Value::String("300ms".into()));
+            c.insert("timeout_propose".into(), toml::Value::String("1s".into()));
+        }
+        std::fs::write(&cfg, toml::to_string(&doc).expect("toml")).expect("write config.toml");
+        run_ok(&["keys", "add", "dev", "--home", &h]);
+        run_ok(&["keys", "add", "bob", "--home", &h]);
+        let dev = run_ok(&["keys", "show", "dev", "-a", "--home", &h]).trim().to_string();
+        let bob = run_ok(&["keys", "show", "bob", "-a", "--home", &h]).trim().to_string();
+        run_ok(&["genesis", "add-account", "dev", "1000000000000uopen", "--home", &h]);
+        Self {
+            dir,
+            home,
+            grpc: format!("127.0.0.1:{}", free_port()),
+            rpc: format!("127.0.0.1:{}", free_port()),
+            abci: format!("127.0.0.1:{}", free_port()),
+            p2p: format!("127.0.0.1:{}", free_port()),
+            child: None,
+            dev,
+            bob,
+        }
+    }
+
+    pub fn h(&self) -> &str {
+        self.home.to_str().expect("utf-8 path")
+    }
+
+    pub fn grpc_url(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    pub fn rpc_url(&self) -> String {
+        format!("http://{}", self.rpc)
+    }
+
+    pub fn start(&mut self) {
+        let log = std::fs::File::create(self.dir.path().join(format!("node-{}.log", Instant::now().elapsed().as_nanos())))
+            .expect("log file");
+        let child = Command::new(BIN)
+            .args([
+                "start",
+                "--home",
+                self.h(),
+                "--address",
+                &format!("tcp://{}", self.abci),
+                "--grpc.address",
+                &self.grpc,
+                "--rpc.laddr",
+                &format!("tcp://{}", self.rpc),
+                "--p2p.laddr",
+                &format!("tcp://{}", self.p2p),
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn openledgerd start");
+        self.child = Some(child);
+        let grpc = self.grpc_url();
+        wait_until("the node to commit block 2", Duration::from_secs(60), || {
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(status)) = c.try_wait() {
+                    panic!("openledgerd exited early: {status}\n{}", self.logs());
+                }
+            }
+            let out = run(&["status", "--grpc-addr", &grpc, "--output", "json"]);
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+            let h: u64 = v["sync_info"]["latest_block_height"].as_str()?.parse().ok()?;
+            (h >= 2).then_some(())
+        });
+    }
+
+    pub fn logs(&self) -> String {
+        let mut out = String::new();
+        if let Ok(entries) = std::fs::read_dir(self.dir.path()) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with("node-") {
+                    out.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+                }
+            }
+        }
+        out
+    }
+
+    /// kill -9 of openledgerd (its cometbft child gets SIGTERM from the kernel); waits until the
+    /// ports are free again.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let rpc = self.rpc.clone();
+        let p2p = self.p2p.clone();
+        wait_until("cometbft to release its ports", Duration::from_secs(30), || {
+            (TcpListener::bind(&rpc).is_ok() && TcpListener::bind(&p2p).is_ok()).then_some(())
+        });
+    }
+
+    /// SIGTERM and wait, as Ctrl-C would.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            unsafe {
+                libc::kill(c.id() as i32, libc::SIGTERM);
+            }
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(20) {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn height(&self) -> u64 {
+        let v: serde_json::Value =
+            serde_json::from_str(&run_ok(&["status", "--grpc-addr", &self.grpc_url(), "--output", "json"])).expect("json");
+        v["sync_info"]["latest_block_height"].as_str().and_then(|s| s.parse().ok()).expect("height")
+    }
+
+    pub fn balance(&self, addr: &str) -> u128 {
+        let v: serde_json::Value = serde_json::from_str(&run_ok(&[
+            "query", "bank", "balances", addr, "--grpc-addr", &self.grpc_url(), "--output", "json",
+        ]))
+        .expect("json");
+        v["balances"]
+            .as_array()
+            .and_then(|b| b.iter().find(|c| c["denom"] == "uopen"))
+            .and_then(|c| c["amount"].as_str())
+            .map_or(0, |a| a.parse().expect("amount"))
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.stop();
+        if std::thread::panicking() {
+            eprintln!("--- node logs ---\n{}", self.logs());
+        }
+    }
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}

@@ -32,8 +32,11 @@ pub fn status_of(e: AbciError) -> Status {
     }
 }
 
-/// One line of printable ASCII: gRPC status messages travel in an HTTP/2 header.
+/// One short line of printable ASCII: gRPC status messages travel in an HTTP/2 header (and
+/// tendermint-rpc errors can carry a whole backtrace after `Location:`).
 fn sanitize(s: &str) -> String {
+    let s = s.split("Location:").next().unwrap_or(s);
+    let s: String = s.chars().take(512).collect();
     s.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

@@ -66,11 +66,12 @@ fn spawn_cometbft(bin: &std::path::Path, opts: &StartOptions) -> anyhow::Result<
         .arg("--p2p.laddr")
         .arg(&opts.p2p_laddr)
         .kill_on_drop(true);
-    // If openledgerd dies without a chance to clean up (kill -9), the kernel stops cometbft too.
+    // If openledgerd dies without a chance to clean up (kill -9), the kernel kills cometbft too
+    // (CometBFT is crash-safe; a graceful stop would wait on the vanished ABCI connection).
     #[cfg(target_os = "linux")]
     unsafe {
         cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             Ok(())
         });
     }

@@ -2,6 +2,7 @@
 
 use burn::prelude::Device;
 
+#[cfg_attr(feature = "wgpu", allow(unused_imports))]
 use crate::error::{Error, Result};
 
 /// Which backend runs the model.
@@ -21,13 +22,7 @@ pub fn device(b: Backend) -> Result<Device> {
         Backend::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
         #[cfg(not(feature = "wgpu"))]
         Backend::Wgpu => Err(Error::Invalid(
-            "this binary was built without the `wgpu` feature (cargo build --features wgpu)".into(),
+            "this binary was built without the `wgpu` feature (cargo build -p openledger-lora --features wgpu)".into(),
         )),
     }
-}
-
-/// Silences the unused-import lint when the error branch is compiled out.
-#[allow(dead_code)]
-fn _uses(e: Error) -> Error {
-    e
 }

@@ -14,7 +14,11 @@ const MODULES: &[(&str, &str, &str)] = &[
     ("github.com/cosmos/cosmos-sdk", "v0.50.13", "proto"),
     ("github.com/cosmos/gogoproto", "v1.7.0", ""),
     ("github.com/cosmos/cosmos-proto", "v1.0.0-beta.5", "proto"),
-    ("github.com/grpc-ecosystem/grpc-gateway", "v1.16.0", "third_party/googleapis"),
+    (
+        "github.com/grpc-ecosystem/grpc-gateway",
+        "v1.16.0",
+        "third_party/googleapis",
+    ),
     ("github.com/cometbft/cometbft", "v0.38.26", "proto"),
 ];
 
@@ -32,16 +36,29 @@ fn gomodcache() -> Option<PathBuf> {
     if let Ok(dir) = std::env::var("GOMODCACHE") {
         return Some(PathBuf::from(dir));
     }
-    let out = Command::new("go").args(["env", "GOMODCACHE"]).output().ok()?;
+    let out = Command::new("go")
+        .args(["env", "GOMODCACHE"])
+        .output()
+        .ok()?;
     let s = String::from_utf8(out.stdout).ok()?;
     let s = s.trim();
-    if s.is_empty() { None } else { Some(PathBuf::from(s)) }
+    if s.is_empty() {
+        None
+    } else {
+        Some(PathBuf::from(s))
+    }
 }
 
 /// The module cache escapes upper-case letters as `!` + lower-case.
 fn escape(path: &str) -> String {
     path.chars()
-        .map(|c| if c.is_ascii_uppercase() { format!("!{}", c.to_ascii_lowercase()) } else { c.to_string() })
+        .map(|c| {
+            if c.is_ascii_uppercase() {
+                format!("!{}", c.to_ascii_lowercase())
+            } else {
+                c.to_string()
+            }
+        })
         .collect()
 }
 
@@ -54,7 +71,9 @@ fn main() {
         let cache = gomodcache().ok_or("cannot find the Go module cache (is Go installed?)")?;
         let mut includes = Vec::new();
         for (module, version, root) in MODULES {
-            let dir = cache.join(format!("{}@{version}", escape(module))).join(root);
+            let dir = cache
+                .join(format!("{}@{version}", escape(module)))
+                .join(root);
             if !dir.is_dir() {
                 return Err(format!("{} is missing: run `make setup`", dir.display()));
             }
@@ -62,7 +81,8 @@ fn main() {
         }
         let protoc = std::env::var("PROTOC").unwrap_or_else(|_| "protoc".into());
         let mut cmd = Command::new(protoc);
-        cmd.arg("--include_imports").arg(format!("--descriptor_set_out={}", target.display()));
+        cmd.arg("--include_imports")
+            .arg(format!("--descriptor_set_out={}", target.display()));
         for inc in &includes {
             cmd.arg(format!("-I{}", inc.display()));
         }
@@ -72,7 +92,10 @@ fn main() {
         cmd.args(SERVICES);
         let output = cmd.output().map_err(|e| format!("running protoc: {e}"))?;
         if !output.status.success() {
-            return Err(format!("protoc failed: {}", String::from_utf8_lossy(&output.stderr)));
+            return Err(format!(
+                "protoc failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
         }
         Ok(())
     })();

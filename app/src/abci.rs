@@ -17,8 +17,8 @@ use tendermint::abci::types::ExecTxResult;
 use tendermint::abci::{Code, Event as AbciEvent, EventAttributeIndexExt};
 use tendermint::v0_38::abci::request::{self, CheckTxKind};
 use tendermint::v0_38::abci::{
-    ConsensusRequest, ConsensusResponse, InfoRequest, InfoResponse, MempoolRequest, MempoolResponse, SnapshotRequest,
-    SnapshotResponse,
+    ConsensusRequest, ConsensusResponse, InfoRequest, InfoResponse, MempoolRequest,
+    MempoolResponse, SnapshotRequest, SnapshotResponse,
 };
 use tokio::sync::oneshot;
 use tower_abci::BoxError;
@@ -33,7 +33,14 @@ pub const APP_VERSION: u64 = 1;
 pub fn to_abci_events(events: &[Event]) -> Vec<AbciEvent> {
     events
         .iter()
-        .map(|e| AbciEvent::new(e.kind.clone(), e.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str()).index())))
+        .map(|e| {
+            AbciEvent::new(
+                e.kind.clone(),
+                e.attributes
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()).index()),
+            )
+        })
         .collect()
 }
 
@@ -59,7 +66,12 @@ fn exec_result(o: &TxOutcome) -> ExecTxResult {
 fn consensus(app: &mut App, req: ConsensusRequest) -> Result<ConsensusResponse, BoxError> {
     Ok(match req {
         ConsensusRequest::InitChain(r) => {
-            let hash = app.init_chain(&r.chain_id, r.initial_height.value(), time_of(r.time), &r.app_state_bytes)?;
+            let hash = app.init_chain(
+                &r.chain_id,
+                r.initial_height.value(),
+                time_of(r.time),
+                &r.app_state_bytes,
+            )?;
             tracing::info!(chain_id = %r.chain_id, app_hash = %hex::encode_upper(hash), "InitChain");
             ConsensusResponse::InitChain(response::InitChain {
                 consensus_params: None,
@@ -67,24 +79,34 @@ fn consensus(app: &mut App, req: ConsensusRequest) -> Result<ConsensusResponse, 
                 app_hash: hash.to_vec().try_into()?,
             })
         }
-        ConsensusRequest::PrepareProposal(r) => ConsensusResponse::PrepareProposal(prepare_proposal(r)),
+        ConsensusRequest::PrepareProposal(r) => {
+            ConsensusResponse::PrepareProposal(prepare_proposal(r))
+        }
         ConsensusRequest::ProcessProposal(r) => {
             // Every tx of a proposal must at least decode; anything else is a faulty proposer.
             let ok = r.txs.iter().all(|tx| DecodedTx::decode(tx).is_ok());
             if !ok {
                 tracing::warn!(height = %r.height, "rejecting a proposal with undecodable txs");
             }
-            ConsensusResponse::ProcessProposal(if ok { ProcessProposal::Accept } else { ProcessProposal::Reject })
+            ConsensusResponse::ProcessProposal(if ok {
+                ProcessProposal::Accept
+            } else {
+                ProcessProposal::Reject
+            })
         }
         ConsensusRequest::ExtendVote(_) => {
             // Proof of Attribution will report inference results here.
-            ConsensusResponse::ExtendVote(response::ExtendVote { vote_extension: Bytes::new() })
+            ConsensusResponse::ExtendVote(response::ExtendVote {
+                vote_extension: Bytes::new(),
+            })
         }
-        ConsensusRequest::VerifyVoteExtension(r) => ConsensusResponse::VerifyVoteExtension(if r.vote_extension.is_empty() {
-            VerifyVoteExtension::Accept
-        } else {
-            VerifyVoteExtension::Reject
-        }),
+        ConsensusRequest::VerifyVoteExtension(r) => {
+            ConsensusResponse::VerifyVoteExtension(if r.vote_extension.is_empty() {
+                VerifyVoteExtension::Accept
+            } else {
+                VerifyVoteExtension::Reject
+            })
+        }
         ConsensusRequest::FinalizeBlock(r) => {
             let height = r.height.value();
             let (outcomes, events, hash) = app.finalize_block(height, time_of(r.time), &r.txs)?;
@@ -99,7 +121,10 @@ fn consensus(app: &mut App, req: ConsensusRequest) -> Result<ConsensusResponse, 
         }
         ConsensusRequest::Commit => {
             let retain = app.commit()?;
-            ConsensusResponse::Commit(response::Commit { data: Bytes::new(), retain_height: retain.try_into()? })
+            ConsensusResponse::Commit(response::Commit {
+                data: Bytes::new(),
+                retain_height: retain.try_into()?,
+            })
         }
     })
 }
@@ -130,7 +155,14 @@ type Job<Req, Resp> = (Req, oneshot::Sender<Result<Resp, BoxError>>);
 fn ordered_service<Req, Resp>(
     name: &str,
     mut handler: impl FnMut(Req) -> Result<Resp, BoxError> + Send + 'static,
-) -> impl tower::Service<Req, Response = Resp, Error = BoxError, Future = BoxFuture<'static, Result<Resp, BoxError>>> + Clone + Send + 'static
+) -> impl tower::Service<
+    Req,
+    Response = Resp,
+    Error = BoxError,
+    Future = BoxFuture<'static, Result<Resp, BoxError>>,
+> + Clone
++ Send
++ 'static
 where
     Req: Send + 'static,
     Resp: Send + 'static,
@@ -152,7 +184,9 @@ where
         let sent = tx.lock().send((req, reply_tx));
         Box::pin(async move {
             sent.map_err(|_| -> BoxError { "ABCI worker stopped".into() })?;
-            reply_rx.await.map_err(|_| -> BoxError { "ABCI worker dropped the request".into() })?
+            reply_rx
+                .await
+                .map_err(|_| -> BoxError { "ABCI worker dropped the request".into() })?
         }) as BoxFuture<'static, Result<Resp, BoxError>>
     })
 }
@@ -189,7 +223,9 @@ pub async fn serve(app: App, addr: std::net::SocketAddr) -> Result<(), BoxError>
     let info_svc = tower::service_fn(move |req: InfoRequest| {
         let core = info_core.clone();
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || info(&core, req)).await.map_err(|e| -> BoxError { e.into() })?
+            tokio::task::spawn_blocking(move || info(&core, req))
+                .await
+                .map_err(|e| -> BoxError { e.into() })?
         }) as BoxFuture<'static, Result<InfoResponse, BoxError>>
     });
 
@@ -197,14 +233,22 @@ pub async fn serve(app: App, addr: std::net::SocketAddr) -> Result<(), BoxError>
         Box::pin(async move {
             // State sync snapshots are not served yet: no snapshots, refuse offers.
             Ok(match req {
-                SnapshotRequest::ListSnapshots => SnapshotResponse::ListSnapshots(Default::default()),
-                SnapshotRequest::OfferSnapshot(_) => SnapshotResponse::OfferSnapshot(response::OfferSnapshot::Reject),
-                SnapshotRequest::LoadSnapshotChunk(_) => SnapshotResponse::LoadSnapshotChunk(Default::default()),
-                SnapshotRequest::ApplySnapshotChunk(_) => SnapshotResponse::ApplySnapshotChunk(response::ApplySnapshotChunk {
-                    result: response::ApplySnapshotChunkResult::Abort,
-                    refetch_chunks: Vec::new(),
-                    reject_senders: Vec::new(),
-                }),
+                SnapshotRequest::ListSnapshots => {
+                    SnapshotResponse::ListSnapshots(Default::default())
+                }
+                SnapshotRequest::OfferSnapshot(_) => {
+                    SnapshotResponse::OfferSnapshot(response::OfferSnapshot::Reject)
+                }
+                SnapshotRequest::LoadSnapshotChunk(_) => {
+                    SnapshotResponse::LoadSnapshotChunk(Default::default())
+                }
+                SnapshotRequest::ApplySnapshotChunk(_) => {
+                    SnapshotResponse::ApplySnapshotChunk(response::ApplySnapshotChunk {
+                        result: response::ApplySnapshotChunkResult::Abort,
+                        refetch_chunks: Vec::new(),
+                        reject_senders: Vec::new(),
+                    })
+                }
             })
         }) as BoxFuture<'static, Result<SnapshotResponse, BoxError>>
     });
@@ -264,7 +308,11 @@ pub fn abci_query(core: &AppCore, q: request::Query) -> response::Query {
                         data: prost::Message::encode_to_vec(p),
                     })
                     .collect();
-                Ok((value.unwrap_or_default(), Some(tendermint::merkle::proof::ProofOps { ops }), height))
+                Ok((
+                    value.unwrap_or_default(),
+                    Some(tendermint::merkle::proof::ProofOps { ops }),
+                    height,
+                ))
             } else {
                 Ok((snapshot.get(&key)?.unwrap_or_default(), None, height))
             }
@@ -277,11 +325,19 @@ pub fn abci_query(core: &AppCore, q: request::Query) -> response::Query {
             };
             let o = state_machine::simulate(core, &snapshot, &meta, &bytes);
             if o.code != 0 {
-                return Err(openledger_framework::AbciError::new(o.codespace, o.code, o.log));
+                return Err(openledger_framework::AbciError::new(
+                    o.codespace,
+                    o.code,
+                    o.log,
+                ));
             }
             Ok((query::simulate_response(&o), None, height))
         } else {
-            Ok((core.queries.route(&q.path, &snapshot, &q.data)?, None, height))
+            Ok((
+                core.queries.route(&q.path, &snapshot, &q.data)?,
+                None,
+                height,
+            ))
         }
     });
     match result {
@@ -293,6 +349,11 @@ pub fn abci_query(core: &AppCore, q: request::Query) -> response::Query {
             height: height.try_into().unwrap_or_default(),
             ..Default::default()
         },
-        Err(e) => response::Query { code: Code::from(e.code), codespace: e.codespace, log: e.message, ..Default::default() },
+        Err(e) => response::Query {
+            code: Code::from(e.code),
+            codespace: e.codespace,
+            log: e.message,
+            ..Default::default()
+        },
     }
 }

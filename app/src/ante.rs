@@ -4,9 +4,9 @@
 
 use std::collections::HashSet;
 
+use cosmrs::proto::cosmos::crypto::secp256k1::PubKey as Secp256k1PubKey;
 use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmrs::proto::cosmos::tx::v1beta1::{AuthInfo, SignDoc, TxBody, TxRaw, mode_info};
-use cosmrs::proto::cosmos::crypto::secp256k1::PubKey as Secp256k1PubKey;
 use openledger_auth::{AuthKeeper, FEE_COLLECTOR};
 use openledger_bank::BankKeeper;
 use openledger_framework::context::ExecMode;
@@ -36,9 +36,14 @@ pub struct DecodedTx {
 impl DecodedTx {
     pub fn decode(bytes: &[u8]) -> Result<Self, AbciError> {
         if bytes.len() > MAX_TX_BYTES {
-            return Err(SdkError::TxTooLarge(format!("tx is {} bytes, the maximum is {MAX_TX_BYTES}", bytes.len())).into());
+            return Err(SdkError::TxTooLarge(format!(
+                "tx is {} bytes, the maximum is {MAX_TX_BYTES}",
+                bytes.len()
+            ))
+            .into());
         }
-        let raw = TxRaw::decode(bytes).map_err(|e| SdkError::TxDecode(format!("invalid TxRaw: {e}")))?;
+        let raw =
+            TxRaw::decode(bytes).map_err(|e| SdkError::TxDecode(format!("invalid TxRaw: {e}")))?;
         let body = TxBody::decode(raw.body_bytes.as_slice())
             .map_err(|e| SdkError::TxDecode(format!("invalid TxBody: {e}")))?;
         let auth_info = AuthInfo::decode(raw.auth_info_bytes.as_slice())
@@ -58,7 +63,12 @@ impl DecodedTx {
     }
 
     pub fn fee(&self) -> Result<Coins, AbciError> {
-        let fee = self.auth_info.fee.as_ref().map(|f| f.amount.as_slice()).unwrap_or(&[]);
+        let fee = self
+            .auth_info
+            .fee
+            .as_ref()
+            .map(|f| f.amount.as_slice())
+            .unwrap_or(&[]);
         Coins::from_proto(fee).map_err(|e| e.into())
     }
 
@@ -120,8 +130,12 @@ impl SigCache {
 
 /// libsecp256k1 verification (low-S enforced, as the Cosmos SDK requires).
 pub fn verify_secp256k1(pubkey: &[u8], msg: &[u8], sig: &[u8]) -> bool {
-    let Ok(pk) = secp256k1::PublicKey::from_slice(pubkey) else { return false };
-    let Ok(sig) = secp256k1::ecdsa::Signature::from_compact(sig) else { return false };
+    let Ok(pk) = secp256k1::PublicKey::from_slice(pubkey) else {
+        return false;
+    };
+    let Ok(sig) = secp256k1::ecdsa::Signature::from_compact(sig) else {
+        return false;
+    };
     let digest: [u8; 32] = Sha256::digest(msg).into();
     let msg = secp256k1::Message::from_digest(digest);
     secp256k1::SECP256K1.verify_ecdsa(&msg, &sig, &pk).is_ok()
@@ -159,7 +173,10 @@ pub fn check_stateless(tx: &DecodedTx, max_memo: u64) -> Result<(), AbciError> {
     }
     let gas = tx.gas_limit();
     if gas == 0 || gas > MAX_GAS_WANTED {
-        return Err(SdkError::InvalidGasLimit(format!("gas limit {gas} must be in 1..={MAX_GAS_WANTED}")).into());
+        return Err(SdkError::InvalidGasLimit(format!(
+            "gas limit {gas} must be in 1..={MAX_GAS_WANTED}"
+        ))
+        .into());
     }
     tx.fee()?;
     if !tx.body.extension_options.is_empty() {
@@ -197,9 +214,15 @@ pub fn run(
         .into());
     }
     if signers.len() as u64 > params.tx_sig_limit {
-        return Err(SdkError::TooManySignatures(format!("{} > {}", signers.len(), params.tx_sig_limit)).into());
+        return Err(SdkError::TooManySignatures(format!(
+            "{} > {}",
+            signers.len(),
+            params.tx_sig_limit
+        ))
+        .into());
     }
-    ctx.gas.consume(params.tx_size_cost_per_byte * tx.len as u64, "txSize")?;
+    ctx.gas
+        .consume(params.tx_size_cost_per_byte * tx.len as u64, "txSize")?;
 
     // Fee: at least gas limit × minimum gas price (CheckTx only), paid by the first signer.
     let fee = tx.fee()?;
@@ -222,7 +245,13 @@ pub fn run(
             .into());
         }
     }
-    let payer = match tx.auth_info.fee.as_ref().map(|f| f.payer.as_str()).unwrap_or("") {
+    let payer = match tx
+        .auth_info
+        .fee
+        .as_ref()
+        .map(|f| f.payer.as_str())
+        .unwrap_or("")
+    {
         "" => signers[0],
         p => {
             let p = Address::from_bech32(p)?;
@@ -232,15 +261,27 @@ pub fn run(
             p
         }
     };
-    if tx.auth_info.fee.as_ref().is_some_and(|f| !f.granter.is_empty()) {
+    if tx
+        .auth_info
+        .fee
+        .as_ref()
+        .is_some_and(|f| !f.granter.is_empty())
+    {
         return Err(SdkError::InvalidRequest("fee grants are not supported".into()).into());
     }
     if auth.account(ctx, &payer)?.is_none() {
-        return Err(SdkError::UnknownAddress(format!("fee payer address: {payer} does not exist")).into());
+        return Err(
+            SdkError::UnknownAddress(format!("fee payer address: {payer} does not exist")).into(),
+        );
     }
     if !fee.is_empty() {
-        bank.send_to_module(ctx, &payer, FEE_COLLECTOR, &fee).map_err(|e| e.context("failed to deduct fees"))?;
-        ctx.emit(Event::new("tx").attr("fee", fee.to_string()).attr("fee_payer", payer.to_bech32()));
+        bank.send_to_module(ctx, &payer, FEE_COLLECTOR, &fee)
+            .map_err(|e| e.context("failed to deduct fees"))?;
+        ctx.emit(
+            Event::new("tx")
+                .attr("fee", fee.to_string())
+                .attr("fee_payer", payer.to_bech32()),
+        );
     }
 
     // Signatures, sequences.
@@ -254,20 +295,30 @@ pub fn run(
             (Some(pk), _) => pk.clone(),
             (None, Some(any)) => {
                 if any.type_url != type_url::<Secp256k1PubKey>() {
-                    return Err(SdkError::InvalidPubKey(format!("unsupported key type {}", any.type_url)).into());
+                    return Err(SdkError::InvalidPubKey(format!(
+                        "unsupported key type {}",
+                        any.type_url
+                    ))
+                    .into());
                 }
                 let pk = Secp256k1PubKey::decode(any.value.as_slice())
                     .map_err(|e| SdkError::InvalidPubKey(e.to_string()))?
                     .key;
                 if Address::from_secp256k1(&pk)? != *signer {
-                    return Err(SdkError::InvalidPubKey(format!("pubkey does not match signer address {signer}")).into());
+                    return Err(SdkError::InvalidPubKey(format!(
+                        "pubkey does not match signer address {signer}"
+                    ))
+                    .into());
                 }
                 account.pub_key = Some(pk.clone());
                 pk
             }
             (None, None) if ctx.mode == ExecMode::Simulate => Vec::new(),
             (None, None) => {
-                return Err(SdkError::InvalidPubKey(format!("pubkey on account {signer} is not set")).into());
+                return Err(SdkError::InvalidPubKey(format!(
+                    "pubkey on account {signer} is not set"
+                ))
+                .into());
             }
         };
         if info.sequence != account.sequence {
@@ -279,9 +330,15 @@ pub fn run(
         }
         match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
             Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32 => {}
-            _ => return Err(SdkError::Unauthorized("only SIGN_MODE_DIRECT single signatures are supported".into()).into()),
+            _ => {
+                return Err(SdkError::Unauthorized(
+                    "only SIGN_MODE_DIRECT single signatures are supported".into(),
+                )
+                .into());
+            }
         }
-        ctx.gas.consume(params.sig_verify_cost_secp256k1, "ante verify: secp256k1")?;
+        ctx.gas
+            .consume(params.sig_verify_cost_secp256k1, "ante verify: secp256k1")?;
         if ctx.mode != ExecMode::Simulate {
             let sign_bytes = tx.sign_bytes(&chain_id, account.account_number);
             if !sigs.verify(&pubkey, &sign_bytes, &tx.signatures[i]) {

@@ -4,11 +4,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
+use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::proto::cosmos::auth::v1beta1 as auth;
 use cosmrs::proto::cosmos::bank::v1beta1 as bank;
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse;
 use cosmrs::proto::cosmos::tx::v1beta1 as txv1;
-use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::tx::{Body, Fee, SignDoc, SignerInfo};
 use cosmrs::{Any, Coin as CosmrsCoin};
 use openledger_framework::{Address, Coins};
@@ -24,18 +24,24 @@ pub async fn connect(grpc: &str) -> anyhow::Result<Channel> {
         .with_context(|| format!("invalid --grpc-addr {grpc}"))?
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(30));
-    endpoint.connect().await.with_context(|| format!("cannot reach the node's gRPC at {grpc}; is `openledgerd start` running?"))
+    endpoint.connect().await.with_context(|| {
+        format!("cannot reach the node's gRPC at {grpc}; is `openledgerd start` running?")
+    })
 }
 
 /// Account number and sequence of `addr`, from `cosmos.auth.v1beta1.Query/Account`.
 pub async fn account_numbers(ch: &Channel, addr: &Address) -> anyhow::Result<(u64, u64)> {
     let mut q = auth::query_client::QueryClient::new(ch.clone());
     let resp = q
-        .account(auth::QueryAccountRequest { address: addr.to_bech32() })
+        .account(auth::QueryAccountRequest {
+            address: addr.to_bech32(),
+        })
         .await
         .map_err(|s| anyhow!("account {addr}: {}", s.message()))?
         .into_inner();
-    let any = resp.account.ok_or_else(|| anyhow!("account {addr} not found"))?;
+    let any = resp
+        .account
+        .ok_or_else(|| anyhow!("account {addr} not found"))?;
     let base = auth::BaseAccount::decode(any.value.as_slice()).context("decoding account")?;
     Ok((base.account_number, base.sequence))
 }
@@ -53,12 +59,19 @@ impl FeeOptions {
     pub fn parse(gas: &str, gas_adjustment: f64, fees: &str) -> anyhow::Result<Self> {
         let gas = match gas {
             "auto" => None,
-            n => Some(n.parse::<u64>().map_err(|_| anyhow!("--gas must be a number or 'auto', got {n:?}"))?),
+            n => Some(
+                n.parse::<u64>()
+                    .map_err(|_| anyhow!("--gas must be a number or 'auto', got {n:?}"))?,
+            ),
         };
         if !(gas_adjustment.is_finite() && gas_adjustment > 0.0) {
             bail!("--gas-adjustment must be positive");
         }
-        Ok(Self { gas, gas_adjustment, fees: fees.parse().map_err(|e| anyhow!("--fees: {e}"))? })
+        Ok(Self {
+            gas,
+            gas_adjustment,
+            fees: fees.parse().map_err(|e| anyhow!("--fees: {e}"))?,
+        })
     }
 }
 
@@ -87,10 +100,18 @@ pub fn sign_tx(
     fees: &Coins,
 ) -> anyhow::Result<Vec<u8>> {
     let body = Body::new(msgs, memo, 0u32);
-    let fee = Fee { amount: to_cosmrs_coins(fees)?, gas_limit: gas, payer: None, granter: None };
+    let fee = Fee {
+        amount: to_cosmrs_coins(fees)?,
+        gas_limit: gas,
+        payer: None,
+        granter: None,
+    };
     let auth_info = SignerInfo::single_direct(Some(key.public_key()), sequence).auth_info(fee);
-    let chain_id: cosmrs::tendermint::chain::Id = chain_id.parse().map_err(|e| anyhow!("invalid chain-id: {e}"))?;
-    let doc = SignDoc::new(&body, &auth_info, &chain_id, account_number).map_err(|e| anyhow!("{e}"))?;
+    let chain_id: cosmrs::tendermint::chain::Id = chain_id
+        .parse()
+        .map_err(|e| anyhow!("invalid chain-id: {e}"))?;
+    let doc =
+        SignDoc::new(&body, &auth_info, &chain_id, account_number).map_err(|e| anyhow!("{e}"))?;
     let raw = doc.sign(key).map_err(|e| anyhow!("signing: {e}"))?;
     raw.to_bytes().map_err(|e| anyhow!("{e}"))
 }
@@ -114,10 +135,18 @@ pub enum BroadcastMode {
 }
 
 /// Broadcasts; in `block` mode waits (up to `timeout`) until the tx is in a block.
-pub async fn broadcast(ch: &Channel, tx_bytes: Vec<u8>, mode: BroadcastMode, timeout: Duration) -> anyhow::Result<TxResponse> {
+pub async fn broadcast(
+    ch: &Channel,
+    tx_bytes: Vec<u8>,
+    mode: BroadcastMode,
+    timeout: Duration,
+) -> anyhow::Result<TxResponse> {
     let mut svc = txv1::service_client::ServiceClient::new(ch.clone());
     let resp = svc
-        .broadcast_tx(txv1::BroadcastTxRequest { tx_bytes, mode: txv1::BroadcastMode::Sync as i32 })
+        .broadcast_tx(txv1::BroadcastTxRequest {
+            tx_bytes,
+            mode: txv1::BroadcastMode::Sync as i32,
+        })
         .await
         .map_err(|s| anyhow!("broadcast failed: {}", s.message()))?
         .into_inner()
@@ -128,7 +157,12 @@ pub async fn broadcast(ch: &Channel, tx_bytes: Vec<u8>, mode: BroadcastMode, tim
     }
     let start = Instant::now();
     loop {
-        match svc.get_tx(txv1::GetTxRequest { hash: resp.txhash.clone() }).await {
+        match svc
+            .get_tx(txv1::GetTxRequest {
+                hash: resp.txhash.clone(),
+            })
+            .await
+        {
             Ok(r) => {
                 if let Some(tr) = r.into_inner().tx_response {
                     return Ok(tr);
@@ -138,7 +172,11 @@ pub async fn broadcast(ch: &Channel, tx_bytes: Vec<u8>, mode: BroadcastMode, tim
             Err(s) => bail!("waiting for tx {}: {}", resp.txhash, s.message()),
         }
         if start.elapsed() > timeout {
-            bail!("tx {} was not included in a block within {:?}", resp.txhash, timeout);
+            bail!(
+                "tx {} was not included in a block within {:?}",
+                resp.txhash,
+                timeout
+            );
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -159,7 +197,16 @@ pub async fn sign_and_broadcast(
     let gas = match fee.gas {
         Some(g) => g,
         None => {
-            let sim = sign_tx(key, chain_id, number, sequence, msgs.clone(), memo, crate::ante::MAX_GAS_WANTED, &fee.fees)?;
+            let sim = sign_tx(
+                key,
+                chain_id,
+                number,
+                sequence,
+                msgs.clone(),
+                memo,
+                crate::ante::MAX_GAS_WANTED,
+                &fee.fees,
+            )?;
             let used = simulate(ch, sim).await?;
             ((used as f64) * fee.gas_adjustment).ceil() as u64
         }
@@ -195,18 +242,29 @@ pub fn tx_response_json(r: &TxResponse) -> Value {
 }
 
 pub fn coins_json(coins: &[cosmrs::proto::cosmos::base::v1beta1::Coin]) -> Value {
-    Value::Array(coins.iter().map(|c| json!({"denom": c.denom, "amount": c.amount})).collect())
+    Value::Array(
+        coins
+            .iter()
+            .map(|c| json!({"denom": c.denom, "amount": c.amount}))
+            .collect(),
+    )
 }
 
 pub async fn query_balances(ch: &Channel, addr: &Address) -> anyhow::Result<Value> {
     let mut q = bank::query_client::QueryClient::new(ch.clone());
     let r = q
-        .all_balances(bank::QueryAllBalancesRequest { address: addr.to_bech32(), pagination: None, resolve_denom: false })
+        .all_balances(bank::QueryAllBalancesRequest {
+            address: addr.to_bech32(),
+            pagination: None,
+            resolve_denom: false,
+        })
         .await
         .map_err(|s| anyhow!("{}", s.message()))?
         .into_inner();
     let total = r.pagination.as_ref().map_or(0, |p| p.total);
-    Ok(json!({"balances": coins_json(&r.balances), "pagination": {"next_key": null, "total": total.to_string()}}))
+    Ok(
+        json!({"balances": coins_json(&r.balances), "pagination": {"next_key": null, "total": total.to_string()}}),
+    )
 }
 
 pub async fn query_total(ch: &Channel) -> anyhow::Result<Value> {
@@ -217,24 +275,34 @@ pub async fn query_total(ch: &Channel) -> anyhow::Result<Value> {
         .map_err(|s| anyhow!("{}", s.message()))?
         .into_inner();
     let total = r.pagination.as_ref().map_or(0, |p| p.total);
-    Ok(json!({"supply": coins_json(&r.supply), "pagination": {"next_key": null, "total": total.to_string()}}))
+    Ok(
+        json!({"supply": coins_json(&r.supply), "pagination": {"next_key": null, "total": total.to_string()}}),
+    )
 }
 
 pub async fn query_account(ch: &Channel, addr: &Address) -> anyhow::Result<Value> {
     let mut q = auth::query_client::QueryClient::new(ch.clone());
     let r = q
-        .account(auth::QueryAccountRequest { address: addr.to_bech32() })
+        .account(auth::QueryAccountRequest {
+            address: addr.to_bech32(),
+        })
         .await
         .map_err(|s| anyhow!("{}", s.message()))?
         .into_inner();
-    let any = r.account.ok_or_else(|| anyhow!("account {addr} not found"))?;
+    let any = r
+        .account
+        .ok_or_else(|| anyhow!("account {addr} not found"))?;
     let base = match any.type_url.as_str() {
-        "/cosmos.auth.v1beta1.ModuleAccount" => auth::ModuleAccount::decode(any.value.as_slice())?.base_account.unwrap_or_default(),
+        "/cosmos.auth.v1beta1.ModuleAccount" => auth::ModuleAccount::decode(any.value.as_slice())?
+            .base_account
+            .unwrap_or_default(),
         _ => auth::BaseAccount::decode(any.value.as_slice())?,
     };
     let pub_key = base.pub_key.map(|pk| {
         use base64::Engine;
-        let key = cosmrs::proto::cosmos::crypto::secp256k1::PubKey::decode(pk.value.as_slice()).map(|k| k.key).unwrap_or_default();
+        let key = cosmrs::proto::cosmos::crypto::secp256k1::PubKey::decode(pk.value.as_slice())
+            .map(|k| k.key)
+            .unwrap_or_default();
         json!({"@type": pk.type_url, "key": base64::engine::general_purpose::STANDARD.encode(key)})
     });
     Ok(json!({
@@ -251,11 +319,15 @@ pub async fn query_account(ch: &Channel, addr: &Address) -> anyhow::Result<Value
 pub async fn query_tx(ch: &Channel, hash: &str) -> anyhow::Result<Value> {
     let mut svc = txv1::service_client::ServiceClient::new(ch.clone());
     let r = svc
-        .get_tx(txv1::GetTxRequest { hash: hash.to_string() })
+        .get_tx(txv1::GetTxRequest {
+            hash: hash.to_string(),
+        })
         .await
         .map_err(|s| anyhow!("{}", s.message()))?
         .into_inner();
-    let tr = r.tx_response.ok_or_else(|| anyhow!("tx {hash} not found"))?;
+    let tr = r
+        .tx_response
+        .ok_or_else(|| anyhow!("tx {hash} not found"))?;
     Ok(tx_response_json(&tr))
 }
 
@@ -264,7 +336,11 @@ pub async fn query_block(ch: &Channel, height: Option<u64>) -> anyhow::Result<Va
     let mut svc = tm::service_client::ServiceClient::new(ch.clone());
     let (id, block) = match height {
         None => {
-            let r = svc.get_latest_block(tm::GetLatestBlockRequest {}).await.map_err(|s| anyhow!("{}", s.message()))?.into_inner();
+            let r = svc
+                .get_latest_block(tm::GetLatestBlockRequest {})
+                .await
+                .map_err(|s| anyhow!("{}", s.message()))?
+                .into_inner();
             (r.block_id, r.block)
         }
         Some(h) => {
@@ -278,7 +354,10 @@ pub async fn query_block(ch: &Channel, height: Option<u64>) -> anyhow::Result<Va
     };
     let block = block.ok_or_else(|| anyhow!("no block in response"))?;
     let header = block.header.unwrap_or_default();
-    let time = header.time.map(|t| format!("{}.{:09}", t.seconds, t.nanos)).unwrap_or_default();
+    let time = header
+        .time
+        .map(|t| format!("{}.{:09}", t.seconds, t.nanos))
+        .unwrap_or_default();
     Ok(json!({
         "block_id": {"hash": id.map(|i| hex::encode_upper(i.hash)).unwrap_or_default()},
         "block": {
@@ -298,10 +377,22 @@ pub async fn status(ch: &Channel) -> anyhow::Result<Value> {
     use cosmrs::proto::cosmos::base::node::v1beta1 as node;
     use cosmrs::proto::cosmos::base::tendermint::v1beta1 as tm;
     let mut svc = tm::service_client::ServiceClient::new(ch.clone());
-    let info = svc.get_node_info(tm::GetNodeInfoRequest {}).await.map_err(|s| anyhow!("{}", s.message()))?.into_inner();
-    let syncing = svc.get_syncing(tm::GetSyncingRequest {}).await.map_err(|s| anyhow!("{}", s.message()))?.into_inner();
+    let info = svc
+        .get_node_info(tm::GetNodeInfoRequest {})
+        .await
+        .map_err(|s| anyhow!("{}", s.message()))?
+        .into_inner();
+    let syncing = svc
+        .get_syncing(tm::GetSyncingRequest {})
+        .await
+        .map_err(|s| anyhow!("{}", s.message()))?
+        .into_inner();
     let mut n = node::service_client::ServiceClient::new(ch.clone());
-    let st = n.status(node::StatusRequest {}).await.map_err(|s| anyhow!("{}", s.message()))?.into_inner();
+    let st = n
+        .status(node::StatusRequest {})
+        .await
+        .map_err(|s| anyhow!("{}", s.message()))?
+        .into_inner();
     let ni = info.default_node_info.unwrap_or_default();
     Ok(json!({
         "node_info": {"id": ni.default_node_id, "network": ni.network, "moniker": ni.moniker, "version": ni.version},

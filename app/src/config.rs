@@ -15,7 +15,10 @@ pub const DEFAULT_RPC_LADDR: &str = "tcp://127.0.0.1:26657";
 pub const DEFAULT_P2P_LADDR: &str = "tcp://0.0.0.0:26656";
 
 pub fn default_home() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".openledger")
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".openledger")
 }
 
 pub struct Home(pub PathBuf);
@@ -58,13 +61,19 @@ pub struct GrpcConfig {
 
 impl Default for GrpcConfig {
     fn default() -> Self {
-        Self { address: DEFAULT_GRPC_ADDR.into() }
+        Self {
+            address: DEFAULT_GRPC_ADDR.into(),
+        }
     }
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self { minimum_gas_prices: DEFAULT_MIN_GAS_PRICES.into(), min_retain_blocks: 0, grpc: GrpcConfig::default() }
+        Self {
+            minimum_gas_prices: DEFAULT_MIN_GAS_PRICES.into(),
+            min_retain_blocks: 0,
+            grpc: GrpcConfig::default(),
+        }
     }
 }
 
@@ -74,7 +83,8 @@ impl AppConfig {
         if !path.exists() {
             return Ok(Self::default());
         }
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
@@ -83,7 +93,8 @@ impl AppConfig {
             "# OpenLedger node configuration\n{}",
             toml::to_string_pretty(self).context("serialising app.toml")?
         );
-        std::fs::write(home.app_toml(), text).with_context(|| format!("writing {}", home.app_toml().display()))
+        std::fs::write(home.app_toml(), text)
+            .with_context(|| format!("writing {}", home.app_toml().display()))
     }
 }
 
@@ -117,14 +128,25 @@ pub fn find_cometbft(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
             return Ok(candidate);
         }
     }
-    bail!("cometbft not found on PATH or in $(go env GOPATH)/bin; run `make setup` or pass --cometbft-bin")
+    bail!(
+        "cometbft not found on PATH or in $(go env GOPATH)/bin; run `make setup` or pass --cometbft-bin"
+    )
 }
 
 /// `openledgerd init`: CometBFT config and keys (by the real `cometbft init`), genesis with this
 /// node as the one validator, and `app.toml`.
-pub fn init(home: &Home, moniker: &str, chain_id: &str, cometbft: &Path, overwrite: bool) -> anyhow::Result<()> {
+pub fn init(
+    home: &Home,
+    moniker: &str,
+    chain_id: &str,
+    cometbft: &Path,
+    overwrite: bool,
+) -> anyhow::Result<()> {
     if home.genesis().exists() && !overwrite {
-        bail!("{} already exists; use --overwrite to replace it", home.genesis().display());
+        bail!(
+            "{} already exists; use --overwrite to replace it",
+            home.genesis().display()
+        );
     }
     if overwrite {
         let _ = std::fs::remove_file(home.genesis());
@@ -167,10 +189,16 @@ pub fn init(home: &Home, moniker: &str, chain_id: &str, cometbft: &Path, overwri
 
     // CometBFT settings: our moniker; the tx indexer on (GetTx needs it).
     let path = home.comet_toml();
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let mut doc: toml::Table = text.parse().with_context(|| format!("parsing {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut doc: toml::Table = text
+        .parse()
+        .with_context(|| format!("parsing {}", path.display()))?;
     doc.insert("moniker".into(), toml::Value::String(moniker.into()));
-    doc.insert("proxy_app".into(), toml::Value::String(DEFAULT_ABCI_ADDR.into()));
+    doc.insert(
+        "proxy_app".into(),
+        toml::Value::String(DEFAULT_ABCI_ADDR.into()),
+    );
     if let Some(toml::Value::Table(idx)) = doc.get_mut("tx_index") {
         idx.insert("indexer".into(), toml::Value::String("kv".into()));
     }
@@ -178,27 +206,38 @@ pub fn init(home: &Home, moniker: &str, chain_id: &str, cometbft: &Path, overwri
         p2p.insert("allow_duplicate_ip".into(), toml::Value::Boolean(true));
         p2p.insert("addr_book_strict".into(), toml::Value::Boolean(false));
     }
-    std::fs::write(&path, toml::to_string(&doc)?).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&path, toml::to_string(&doc)?)
+        .with_context(|| format!("writing {}", path.display()))?;
 
     AppConfig::default().save(home)?;
     Ok(())
 }
 
 pub fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
 pub fn write_json(path: &Path, value: &serde_json::Value) -> anyhow::Result<()> {
-    std::fs::write(path, serde_json::to_string_pretty(value)? + "\n").with_context(|| format!("writing {}", path.display()))
+    std::fs::write(path, serde_json::to_string_pretty(value)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// `genesis add-account`: an account with a balance in `genesis.json`.
-pub fn add_genesis_account(home: &Home, address: &openledger_framework::Address, coins: &openledger_framework::Coins) -> anyhow::Result<()> {
+pub fn add_genesis_account(
+    home: &Home,
+    address: &openledger_framework::Address,
+    coins: &openledger_framework::Coins,
+) -> anyhow::Result<()> {
     let mut genesis = read_json(&home.genesis())?;
     let addr = address.to_bech32();
-    let app_state = genesis.get_mut("app_state").context("genesis has no app_state; run init first")?;
-    let accounts = app_state["auth"]["accounts"].as_array_mut().context("genesis app_state.auth.accounts is not a list")?;
+    let app_state = genesis
+        .get_mut("app_state")
+        .context("genesis has no app_state; run init first")?;
+    let accounts = app_state["auth"]["accounts"]
+        .as_array_mut()
+        .context("genesis app_state.auth.accounts is not a list")?;
     if accounts.iter().any(|a| a["address"] == addr) {
         bail!("account {addr} already exists in genesis");
     }
@@ -210,7 +249,9 @@ pub fn add_genesis_account(home: &Home, address: &openledger_framework::Address,
         "account_number": number.to_string(),
         "sequence": "0"
     }));
-    let balances = app_state["bank"]["balances"].as_array_mut().context("genesis app_state.bank.balances is not a list")?;
+    let balances = app_state["bank"]["balances"]
+        .as_array_mut()
+        .context("genesis app_state.bank.balances is not a list")?;
     balances.push(serde_json::json!({ "address": addr, "coins": coins }));
     // Keep the declared supply equal to the sum of balances.
     let mut total = openledger_framework::Coins::new();

@@ -24,10 +24,15 @@ pub const HEIGHT_HEADER: &str = "x-cosmos-block-height";
 
 /// Maps a chain error to the gRPC status a Cosmos client expects.
 pub fn status_of(e: AbciError) -> Status {
-    let msg = sanitize(&format!("{} (codespace: {}, code: {})", e.message, e.codespace, e.code));
+    let msg = sanitize(&format!(
+        "{} (codespace: {}, code: {})",
+        e.message, e.codespace, e.code
+    ));
     match (e.codespace.as_str(), e.code) {
         ("sdk", 38) | ("sdk", 22) | ("auth", 2) => Status::not_found(msg),
-        ("sdk", 2) | ("sdk", 7) | ("sdk", 10) | ("sdk", 18) | ("sdk", 6) => Status::invalid_argument(msg),
+        ("sdk", 2) | ("sdk", 7) | ("sdk", 10) | ("sdk", 18) | ("sdk", 6) => {
+            Status::invalid_argument(msg)
+        }
         _ => Status::unknown(msg),
     }
 }
@@ -41,7 +46,13 @@ fn sanitize(s: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect()
 }
 
@@ -57,23 +68,35 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn new(core: Arc<AppCore>, comet_rpc: &str, minimum_gas_price: String) -> anyhow::Result<Self> {
+    pub fn new(
+        core: Arc<AppCore>,
+        comet_rpc: &str,
+        minimum_gas_price: String,
+    ) -> anyhow::Result<Self> {
         let comet = tendermint_rpc::HttpClient::new(comet_rpc)?;
-        Ok(Self { core, comet, minimum_gas_price })
+        Ok(Self {
+            core,
+            comet,
+            minimum_gas_price,
+        })
     }
 
     fn height_of<T>(req: &Request<T>) -> Result<u64, Status> {
         match req.metadata().get(HEIGHT_HEADER) {
             None => Ok(0),
-            Some(v) => v
-                .to_str()
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| Status::invalid_argument(format!("invalid {HEIGHT_HEADER} header"))),
+            Some(v) => {
+                v.to_str().ok().and_then(|s| s.parse().ok()).ok_or_else(|| {
+                    Status::invalid_argument(format!("invalid {HEIGHT_HEADER} header"))
+                })
+            }
         }
     }
 
-    async fn route<Req, Resp>(&self, path: &'static str, req: Request<Req>) -> Result<Response<Resp>, Status>
+    async fn route<Req, Resp>(
+        &self,
+        path: &'static str,
+        req: Request<Req>,
+    ) -> Result<Response<Resp>, Status>
     where
         Req: Message + Send + 'static,
         Resp: Message + Default + Send + 'static,
@@ -103,77 +126,155 @@ impl Node {
 
 #[tonic::async_trait]
 impl auth::query_server::Query for Node {
-    async fn accounts(&self, req: Request<auth::QueryAccountsRequest>) -> Result<Response<auth::QueryAccountsResponse>, Status> {
+    async fn accounts(
+        &self,
+        req: Request<auth::QueryAccountsRequest>,
+    ) -> Result<Response<auth::QueryAccountsResponse>, Status> {
         self.route("/cosmos.auth.v1beta1.Query/Accounts", req).await
     }
-    async fn account(&self, req: Request<auth::QueryAccountRequest>) -> Result<Response<auth::QueryAccountResponse>, Status> {
+    async fn account(
+        &self,
+        req: Request<auth::QueryAccountRequest>,
+    ) -> Result<Response<auth::QueryAccountResponse>, Status> {
         self.route("/cosmos.auth.v1beta1.Query/Account", req).await
     }
-    async fn account_address_by_id(&self, req: Request<auth::QueryAccountAddressByIdRequest>) -> Result<Response<auth::QueryAccountAddressByIdResponse>, Status> {
-        self.route("/cosmos.auth.v1beta1.Query/AccountAddressByID", req).await
+    async fn account_address_by_id(
+        &self,
+        req: Request<auth::QueryAccountAddressByIdRequest>,
+    ) -> Result<Response<auth::QueryAccountAddressByIdResponse>, Status> {
+        self.route("/cosmos.auth.v1beta1.Query/AccountAddressByID", req)
+            .await
     }
-    async fn params(&self, req: Request<auth::QueryParamsRequest>) -> Result<Response<auth::QueryParamsResponse>, Status> {
+    async fn params(
+        &self,
+        req: Request<auth::QueryParamsRequest>,
+    ) -> Result<Response<auth::QueryParamsResponse>, Status> {
         self.route("/cosmos.auth.v1beta1.Query/Params", req).await
     }
-    async fn module_account_by_name(&self, req: Request<auth::QueryModuleAccountByNameRequest>) -> Result<Response<auth::QueryModuleAccountByNameResponse>, Status> {
-        self.route("/cosmos.auth.v1beta1.Query/ModuleAccountByName", req).await
+    async fn module_account_by_name(
+        &self,
+        req: Request<auth::QueryModuleAccountByNameRequest>,
+    ) -> Result<Response<auth::QueryModuleAccountByNameResponse>, Status> {
+        self.route("/cosmos.auth.v1beta1.Query/ModuleAccountByName", req)
+            .await
     }
-    async fn bech32_prefix(&self, req: Request<auth::Bech32PrefixRequest>) -> Result<Response<auth::Bech32PrefixResponse>, Status> {
-        self.route("/cosmos.auth.v1beta1.Query/Bech32Prefix", req).await
+    async fn bech32_prefix(
+        &self,
+        req: Request<auth::Bech32PrefixRequest>,
+    ) -> Result<Response<auth::Bech32PrefixResponse>, Status> {
+        self.route("/cosmos.auth.v1beta1.Query/Bech32Prefix", req)
+            .await
     }
-    async fn account_info(&self, req: Request<auth::QueryAccountInfoRequest>) -> Result<Response<auth::QueryAccountInfoResponse>, Status> {
-        self.route("/cosmos.auth.v1beta1.Query/AccountInfo", req).await
+    async fn account_info(
+        &self,
+        req: Request<auth::QueryAccountInfoRequest>,
+    ) -> Result<Response<auth::QueryAccountInfoResponse>, Status> {
+        self.route("/cosmos.auth.v1beta1.Query/AccountInfo", req)
+            .await
     }
-    async fn module_accounts(&self, _req: Request<auth::QueryModuleAccountsRequest>) -> Result<Response<auth::QueryModuleAccountsResponse>, Status> {
+    async fn module_accounts(
+        &self,
+        _req: Request<auth::QueryModuleAccountsRequest>,
+    ) -> Result<Response<auth::QueryModuleAccountsResponse>, Status> {
         Err(unsupported("module_accounts"))
     }
-    async fn address_bytes_to_string(&self, _req: Request<auth::AddressBytesToStringRequest>) -> Result<Response<auth::AddressBytesToStringResponse>, Status> {
+    async fn address_bytes_to_string(
+        &self,
+        _req: Request<auth::AddressBytesToStringRequest>,
+    ) -> Result<Response<auth::AddressBytesToStringResponse>, Status> {
         Err(unsupported("address_bytes_to_string"))
     }
-    async fn address_string_to_bytes(&self, _req: Request<auth::AddressStringToBytesRequest>) -> Result<Response<auth::AddressStringToBytesResponse>, Status> {
+    async fn address_string_to_bytes(
+        &self,
+        _req: Request<auth::AddressStringToBytesRequest>,
+    ) -> Result<Response<auth::AddressStringToBytesResponse>, Status> {
         Err(unsupported("address_string_to_bytes"))
     }
 }
 
 #[tonic::async_trait]
 impl bank::query_server::Query for Node {
-    async fn balance(&self, req: Request<bank::QueryBalanceRequest>) -> Result<Response<bank::QueryBalanceResponse>, Status> {
+    async fn balance(
+        &self,
+        req: Request<bank::QueryBalanceRequest>,
+    ) -> Result<Response<bank::QueryBalanceResponse>, Status> {
         self.route("/cosmos.bank.v1beta1.Query/Balance", req).await
     }
-    async fn all_balances(&self, req: Request<bank::QueryAllBalancesRequest>) -> Result<Response<bank::QueryAllBalancesResponse>, Status> {
-        self.route("/cosmos.bank.v1beta1.Query/AllBalances", req).await
+    async fn all_balances(
+        &self,
+        req: Request<bank::QueryAllBalancesRequest>,
+    ) -> Result<Response<bank::QueryAllBalancesResponse>, Status> {
+        self.route("/cosmos.bank.v1beta1.Query/AllBalances", req)
+            .await
     }
-    async fn spendable_balances(&self, req: Request<bank::QuerySpendableBalancesRequest>) -> Result<Response<bank::QuerySpendableBalancesResponse>, Status> {
-        self.route("/cosmos.bank.v1beta1.Query/SpendableBalances", req).await
+    async fn spendable_balances(
+        &self,
+        req: Request<bank::QuerySpendableBalancesRequest>,
+    ) -> Result<Response<bank::QuerySpendableBalancesResponse>, Status> {
+        self.route("/cosmos.bank.v1beta1.Query/SpendableBalances", req)
+            .await
     }
-    async fn spendable_balance_by_denom(&self, req: Request<bank::QuerySpendableBalanceByDenomRequest>) -> Result<Response<bank::QuerySpendableBalanceByDenomResponse>, Status> {
-        self.route("/cosmos.bank.v1beta1.Query/SpendableBalanceByDenom", req).await
+    async fn spendable_balance_by_denom(
+        &self,
+        req: Request<bank::QuerySpendableBalanceByDenomRequest>,
+    ) -> Result<Response<bank::QuerySpendableBalanceByDenomResponse>, Status> {
+        self.route("/cosmos.bank.v1beta1.Query/SpendableBalanceByDenom", req)
+            .await
     }
-    async fn total_supply(&self, req: Request<bank::QueryTotalSupplyRequest>) -> Result<Response<bank::QueryTotalSupplyResponse>, Status> {
-        self.route("/cosmos.bank.v1beta1.Query/TotalSupply", req).await
+    async fn total_supply(
+        &self,
+        req: Request<bank::QueryTotalSupplyRequest>,
+    ) -> Result<Response<bank::QueryTotalSupplyResponse>, Status> {
+        self.route("/cosmos.bank.v1beta1.Query/TotalSupply", req)
+            .await
     }
-    async fn supply_of(&self, req: Request<bank::QuerySupplyOfRequest>) -> Result<Response<bank::QuerySupplyOfResponse>, Status> {
+    async fn supply_of(
+        &self,
+        req: Request<bank::QuerySupplyOfRequest>,
+    ) -> Result<Response<bank::QuerySupplyOfResponse>, Status> {
         self.route("/cosmos.bank.v1beta1.Query/SupplyOf", req).await
     }
-    async fn params(&self, req: Request<bank::QueryParamsRequest>) -> Result<Response<bank::QueryParamsResponse>, Status> {
+    async fn params(
+        &self,
+        req: Request<bank::QueryParamsRequest>,
+    ) -> Result<Response<bank::QueryParamsResponse>, Status> {
         self.route("/cosmos.bank.v1beta1.Query/Params", req).await
     }
-    async fn denom_owners(&self, req: Request<bank::QueryDenomOwnersRequest>) -> Result<Response<bank::QueryDenomOwnersResponse>, Status> {
-        self.route("/cosmos.bank.v1beta1.Query/DenomOwners", req).await
+    async fn denom_owners(
+        &self,
+        req: Request<bank::QueryDenomOwnersRequest>,
+    ) -> Result<Response<bank::QueryDenomOwnersResponse>, Status> {
+        self.route("/cosmos.bank.v1beta1.Query/DenomOwners", req)
+            .await
     }
-    async fn denom_metadata(&self, _req: Request<bank::QueryDenomMetadataRequest>) -> Result<Response<bank::QueryDenomMetadataResponse>, Status> {
+    async fn denom_metadata(
+        &self,
+        _req: Request<bank::QueryDenomMetadataRequest>,
+    ) -> Result<Response<bank::QueryDenomMetadataResponse>, Status> {
         Err(unsupported("denom_metadata"))
     }
-    async fn denom_metadata_by_query_string(&self, _req: Request<bank::QueryDenomMetadataByQueryStringRequest>) -> Result<Response<bank::QueryDenomMetadataByQueryStringResponse>, Status> {
+    async fn denom_metadata_by_query_string(
+        &self,
+        _req: Request<bank::QueryDenomMetadataByQueryStringRequest>,
+    ) -> Result<Response<bank::QueryDenomMetadataByQueryStringResponse>, Status> {
         Err(unsupported("denom_metadata_by_query_string"))
     }
-    async fn denoms_metadata(&self, _req: Request<bank::QueryDenomsMetadataRequest>) -> Result<Response<bank::QueryDenomsMetadataResponse>, Status> {
+    async fn denoms_metadata(
+        &self,
+        _req: Request<bank::QueryDenomsMetadataRequest>,
+    ) -> Result<Response<bank::QueryDenomsMetadataResponse>, Status> {
         Err(unsupported("denoms_metadata"))
     }
-    async fn denom_owners_by_query(&self, _req: Request<bank::QueryDenomOwnersByQueryRequest>) -> Result<Response<bank::QueryDenomOwnersByQueryResponse>, Status> {
+    async fn denom_owners_by_query(
+        &self,
+        _req: Request<bank::QueryDenomOwnersByQueryRequest>,
+    ) -> Result<Response<bank::QueryDenomOwnersByQueryResponse>, Status> {
         Err(unsupported("denom_owners_by_query"))
     }
-    async fn send_enabled(&self, _req: Request<bank::QuerySendEnabledRequest>) -> Result<Response<bank::QuerySendEnabledResponse>, Status> {
+    async fn send_enabled(
+        &self,
+        _req: Request<bank::QuerySendEnabledRequest>,
+    ) -> Result<Response<bank::QuerySendEnabledResponse>, Status> {
         Err(unsupported("send_enabled"))
     }
 }
@@ -182,9 +283,12 @@ impl bank::query_server::Query for Node {
 fn tx_response(r: tendermint_rpc::endpoint::tx::Response) -> TxResponse {
     let events: Vec<tendermint_proto::v0_38::abci::Event> =
         r.tx_result.events.iter().cloned().map(Into::into).collect();
-    let tx = txv1::TxRaw::decode(r.tx.as_slice()).ok().map(|raw| {
-        cosmrs::Any { type_url: "/cosmos.tx.v1beta1.Tx".into(), value: raw_to_tx(&raw).encode_to_vec() }
-    });
+    let tx = txv1::TxRaw::decode(r.tx.as_slice())
+        .ok()
+        .map(|raw| cosmrs::Any {
+            type_url: "/cosmos.tx.v1beta1.Tx".into(),
+            value: raw_to_tx(&raw).encode_to_vec(),
+        });
     TxResponse {
         height: r.height.value() as i64,
         txhash: r.hash.to_string(),
@@ -212,7 +316,10 @@ fn raw_to_tx(raw: &txv1::TxRaw) -> txv1::Tx {
 
 #[tonic::async_trait]
 impl txv1::service_server::Service for Node {
-    async fn simulate(&self, req: Request<txv1::SimulateRequest>) -> Result<Response<txv1::SimulateResponse>, Status> {
+    async fn simulate(
+        &self,
+        req: Request<txv1::SimulateRequest>,
+    ) -> Result<Response<txv1::SimulateResponse>, Status> {
         let core = self.core.clone();
         let data = req.into_inner().encode_to_vec();
         tokio::task::spawn_blocking(move || {
@@ -231,7 +338,10 @@ impl txv1::service_server::Service for Node {
         .map_err(status_of)
     }
 
-    async fn get_tx(&self, req: Request<txv1::GetTxRequest>) -> Result<Response<txv1::GetTxResponse>, Status> {
+    async fn get_tx(
+        &self,
+        req: Request<txv1::GetTxRequest>,
+    ) -> Result<Response<txv1::GetTxResponse>, Status> {
         let hash: tendermint::Hash = req
             .into_inner()
             .hash
@@ -245,11 +355,20 @@ impl txv1::service_server::Service for Node {
             }
         })?;
         let resp = tx_response(r);
-        let tx = resp.tx.as_ref().and_then(|a| txv1::Tx::decode(a.value.as_slice()).ok());
-        Ok(Response::new(txv1::GetTxResponse { tx, tx_response: Some(resp) }))
+        let tx = resp
+            .tx
+            .as_ref()
+            .and_then(|a| txv1::Tx::decode(a.value.as_slice()).ok());
+        Ok(Response::new(txv1::GetTxResponse {
+            tx,
+            tx_response: Some(resp),
+        }))
     }
 
-    async fn broadcast_tx(&self, req: Request<txv1::BroadcastTxRequest>) -> Result<Response<txv1::BroadcastTxResponse>, Status> {
+    async fn broadcast_tx(
+        &self,
+        req: Request<txv1::BroadcastTxRequest>,
+    ) -> Result<Response<txv1::BroadcastTxResponse>, Status> {
         let req = req.into_inner();
         if req.tx_bytes.len() > crate::ante::MAX_TX_BYTES {
             return Err(Status::invalid_argument(format!(
@@ -258,7 +377,11 @@ impl txv1::service_server::Service for Node {
                 crate::ante::MAX_TX_BYTES
             )));
         }
-        let r = self.comet.broadcast_tx_sync(req.tx_bytes).await.map_err(Self::comet_err)?;
+        let r = self
+            .comet
+            .broadcast_tx_sync(req.tx_bytes)
+            .await
+            .map_err(Self::comet_err)?;
         Ok(Response::new(txv1::BroadcastTxResponse {
             tx_response: Some(TxResponse {
                 txhash: r.hash.to_string(),
@@ -270,43 +393,77 @@ impl txv1::service_server::Service for Node {
         }))
     }
 
-    async fn get_txs_event(&self, _req: Request<txv1::GetTxsEventRequest>) -> Result<Response<txv1::GetTxsEventResponse>, Status> {
+    async fn get_txs_event(
+        &self,
+        _req: Request<txv1::GetTxsEventRequest>,
+    ) -> Result<Response<txv1::GetTxsEventResponse>, Status> {
         Err(unsupported("get_txs_event"))
     }
-    async fn get_block_with_txs(&self, _req: Request<txv1::GetBlockWithTxsRequest>) -> Result<Response<txv1::GetBlockWithTxsResponse>, Status> {
+    async fn get_block_with_txs(
+        &self,
+        _req: Request<txv1::GetBlockWithTxsRequest>,
+    ) -> Result<Response<txv1::GetBlockWithTxsResponse>, Status> {
         Err(unsupported("get_block_with_txs"))
     }
-    async fn tx_encode_amino(&self, _req: Request<txv1::TxEncodeAminoRequest>) -> Result<Response<txv1::TxEncodeAminoResponse>, Status> {
+    async fn tx_encode_amino(
+        &self,
+        _req: Request<txv1::TxEncodeAminoRequest>,
+    ) -> Result<Response<txv1::TxEncodeAminoResponse>, Status> {
         Err(unsupported("tx_encode_amino"))
     }
-    async fn tx_decode_amino(&self, _req: Request<txv1::TxDecodeAminoRequest>) -> Result<Response<txv1::TxDecodeAminoResponse>, Status> {
+    async fn tx_decode_amino(
+        &self,
+        _req: Request<txv1::TxDecodeAminoRequest>,
+    ) -> Result<Response<txv1::TxDecodeAminoResponse>, Status> {
         Err(unsupported("tx_decode_amino"))
     }
 
-    async fn tx_decode(&self, req: Request<txv1::TxDecodeRequest>) -> Result<Response<txv1::TxDecodeResponse>, Status> {
+    async fn tx_decode(
+        &self,
+        req: Request<txv1::TxDecodeRequest>,
+    ) -> Result<Response<txv1::TxDecodeResponse>, Status> {
         let raw = txv1::TxRaw::decode(req.into_inner().tx_bytes.as_slice())
             .map_err(|e| Status::invalid_argument(format!("invalid TxRaw: {e}")))?;
-        Ok(Response::new(txv1::TxDecodeResponse { tx: Some(raw_to_tx(&raw)) }))
+        Ok(Response::new(txv1::TxDecodeResponse {
+            tx: Some(raw_to_tx(&raw)),
+        }))
     }
 
-    async fn tx_encode(&self, req: Request<txv1::TxEncodeRequest>) -> Result<Response<txv1::TxEncodeResponse>, Status> {
-        let tx = req.into_inner().tx.ok_or_else(|| Status::invalid_argument("tx is required"))?;
+    async fn tx_encode(
+        &self,
+        req: Request<txv1::TxEncodeRequest>,
+    ) -> Result<Response<txv1::TxEncodeResponse>, Status> {
+        let tx = req
+            .into_inner()
+            .tx
+            .ok_or_else(|| Status::invalid_argument("tx is required"))?;
         let raw = txv1::TxRaw {
             body_bytes: tx.body.map(|b| b.encode_to_vec()).unwrap_or_default(),
             auth_info_bytes: tx.auth_info.map(|a| a.encode_to_vec()).unwrap_or_default(),
             signatures: tx.signatures,
         };
-        Ok(Response::new(txv1::TxEncodeResponse { tx_bytes: raw.encode_to_vec() }))
+        Ok(Response::new(txv1::TxEncodeResponse {
+            tx_bytes: raw.encode_to_vec(),
+        }))
     }
 }
 
-fn block_parts(b: tendermint::Block, id: tendermint::block::Id) -> (Option<tendermint_proto::v0_38::types::BlockId>, Option<tendermint_proto::v0_38::types::Block>) {
+fn block_parts(
+    b: tendermint::Block,
+    id: tendermint::block::Id,
+) -> (
+    Option<tendermint_proto::v0_38::types::BlockId>,
+    Option<tendermint_proto::v0_38::types::Block>,
+) {
     (Some(id.into()), Some(b.into()))
 }
 
 #[tonic::async_trait]
 impl tm::service_server::Service for Node {
-    async fn get_node_info(&self, _req: Request<tm::GetNodeInfoRequest>) -> Result<Response<tm::GetNodeInfoResponse>, Status> {
+    async fn get_node_info(
+        &self,
+        _req: Request<tm::GetNodeInfoRequest>,
+    ) -> Result<Response<tm::GetNodeInfoResponse>, Status> {
         let s = self.comet.status().await.map_err(Self::comet_err)?;
         let ni = s.node_info;
         let default_node_info = Some(tendermint_proto::v0_38::p2p::DefaultNodeInfo {
@@ -341,41 +498,71 @@ impl tm::service_server::Service for Node {
         }))
     }
 
-    async fn get_syncing(&self, _req: Request<tm::GetSyncingRequest>) -> Result<Response<tm::GetSyncingResponse>, Status> {
+    async fn get_syncing(
+        &self,
+        _req: Request<tm::GetSyncingRequest>,
+    ) -> Result<Response<tm::GetSyncingResponse>, Status> {
         let s = self.comet.status().await.map_err(Self::comet_err)?;
-        Ok(Response::new(tm::GetSyncingResponse { syncing: s.sync_info.catching_up }))
+        Ok(Response::new(tm::GetSyncingResponse {
+            syncing: s.sync_info.catching_up,
+        }))
     }
 
     #[allow(deprecated)]
-    async fn get_latest_block(&self, _req: Request<tm::GetLatestBlockRequest>) -> Result<Response<tm::GetLatestBlockResponse>, Status> {
+    async fn get_latest_block(
+        &self,
+        _req: Request<tm::GetLatestBlockRequest>,
+    ) -> Result<Response<tm::GetLatestBlockResponse>, Status> {
         let r = self.comet.latest_block().await.map_err(Self::comet_err)?;
         let (block_id, block) = block_parts(r.block, r.block_id);
-        Ok(Response::new(tm::GetLatestBlockResponse { block_id, block, sdk_block: None }))
+        Ok(Response::new(tm::GetLatestBlockResponse {
+            block_id,
+            block,
+            sdk_block: None,
+        }))
     }
 
     #[allow(deprecated)]
-    async fn get_block_by_height(&self, req: Request<tm::GetBlockByHeightRequest>) -> Result<Response<tm::GetBlockByHeightResponse>, Status> {
+    async fn get_block_by_height(
+        &self,
+        req: Request<tm::GetBlockByHeightRequest>,
+    ) -> Result<Response<tm::GetBlockByHeightResponse>, Status> {
         let h = req.into_inner().height;
-        let height = tendermint::block::Height::try_from(h).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let height = tendermint::block::Height::try_from(h)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let r = self.comet.block(height).await.map_err(Self::comet_err)?;
         let (block_id, block) = block_parts(r.block, r.block_id);
-        Ok(Response::new(tm::GetBlockByHeightResponse { block_id, block, sdk_block: None }))
+        Ok(Response::new(tm::GetBlockByHeightResponse {
+            block_id,
+            block,
+            sdk_block: None,
+        }))
     }
 
-    async fn get_latest_validator_set(&self, _req: Request<tm::GetLatestValidatorSetRequest>) -> Result<Response<tm::GetLatestValidatorSetResponse>, Status> {
+    async fn get_latest_validator_set(
+        &self,
+        _req: Request<tm::GetLatestValidatorSetRequest>,
+    ) -> Result<Response<tm::GetLatestValidatorSetResponse>, Status> {
         Err(unsupported("get_latest_validator_set"))
     }
-    async fn get_validator_set_by_height(&self, _req: Request<tm::GetValidatorSetByHeightRequest>) -> Result<Response<tm::GetValidatorSetByHeightResponse>, Status> {
+    async fn get_validator_set_by_height(
+        &self,
+        _req: Request<tm::GetValidatorSetByHeightRequest>,
+    ) -> Result<Response<tm::GetValidatorSetByHeightResponse>, Status> {
         Err(unsupported("get_validator_set_by_height"))
     }
 
-    async fn abci_query(&self, req: Request<tm::AbciQueryRequest>) -> Result<Response<tm::AbciQueryResponse>, Status> {
+    async fn abci_query(
+        &self,
+        req: Request<tm::AbciQueryRequest>,
+    ) -> Result<Response<tm::AbciQueryResponse>, Status> {
         let r = req.into_inner();
         let core = self.core.clone();
         let q = tendermint::v0_38::abci::request::Query {
             data: r.data.into(),
             path: r.path,
-            height: tendermint::block::Height::try_from(r.height).map_err(|e| Status::invalid_argument(e.to_string()))?,
+            height: tendermint::block::Height::try_from(r.height)
+                .map_err(|e| Status::invalid_argument(e.to_string()))?,
             prove: r.prove,
         };
         let resp = tokio::task::spawn_blocking(move || crate::abci::abci_query(&core, q))
@@ -389,7 +576,15 @@ impl tm::service_server::Service for Node {
             key: resp.key.to_vec(),
             value: resp.value.to_vec(),
             proof_ops: resp.proof.map(|p| tm::ProofOps {
-                ops: p.ops.into_iter().map(|o| tm::ProofOp { r#type: o.field_type, key: o.key, data: o.data }).collect(),
+                ops: p
+                    .ops
+                    .into_iter()
+                    .map(|o| tm::ProofOp {
+                        r#type: o.field_type,
+                        key: o.key,
+                        data: o.data,
+                    })
+                    .collect(),
             }),
             height: resp.height.value() as i64,
             codespace: resp.codespace,
@@ -399,7 +594,10 @@ impl tm::service_server::Service for Node {
 
 #[tonic::async_trait]
 impl node::service_server::Service for Node {
-    async fn config(&self, _req: Request<node::ConfigRequest>) -> Result<Response<node::ConfigResponse>, Status> {
+    async fn config(
+        &self,
+        _req: Request<node::ConfigRequest>,
+    ) -> Result<Response<node::ConfigResponse>, Status> {
         Ok(Response::new(node::ConfigResponse {
             minimum_gas_price: self.minimum_gas_price.clone(),
             pruning_keep_recent: String::new(),
@@ -408,11 +606,17 @@ impl node::service_server::Service for Node {
         }))
     }
 
-    async fn status(&self, _req: Request<node::StatusRequest>) -> Result<Response<node::StatusResponse>, Status> {
+    async fn status(
+        &self,
+        _req: Request<node::StatusRequest>,
+    ) -> Result<Response<node::StatusResponse>, Status> {
         let core = self.core.clone();
         let (meta, hash) = tokio::task::spawn_blocking(move || -> Result<_, AbciError> {
             let snap = core.storage.latest_snapshot();
-            Ok((state_machine::ChainMeta::load(&snap)?.unwrap_or_default(), snap.root_hash()?))
+            Ok((
+                state_machine::ChainMeta::load(&snap)?.unwrap_or_default(),
+                snap.root_hash()?,
+            ))
         })
         .await
         .map_err(|e| Status::internal(e.to_string()))?
@@ -420,7 +624,10 @@ impl node::service_server::Service for Node {
         Ok(Response::new(node::StatusResponse {
             earliest_store_height: meta.initial_height,
             height: meta.height,
-            timestamp: Some(tendermint_proto::google::protobuf::Timestamp { seconds: meta.block_time.0, nanos: meta.block_time.1 as i32 }),
+            timestamp: Some(tendermint_proto::google::protobuf::Timestamp {
+                seconds: meta.block_time.0,
+                nanos: meta.block_time.1 as i32,
+            }),
             app_hash: hash.to_vec(),
             validator_hash: Vec::new(),
         }))
@@ -428,7 +635,11 @@ impl node::service_server::Service for Node {
 }
 
 /// Serves every service (and reflection) until `shutdown` resolves.
-pub async fn serve(node: Node, addr: std::net::SocketAddr, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn serve(
+    node: Node,
+    addr: std::net::SocketAddr,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::descriptors::COSMOS_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(openledger_proto::FILE_DESCRIPTOR_SET)

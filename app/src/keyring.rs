@@ -61,17 +61,25 @@ pub struct Keyring {
 }
 
 fn validate_name(name: &str) -> anyhow::Result<()> {
-    if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') || name.starts_with('.') {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        || name.starts_with('.')
+    {
         bail!("invalid key name {name:?}: use letters, digits, '-', '_' and '.'");
     }
     Ok(())
 }
 
 pub fn derive_key(mnemonic: &str) -> anyhow::Result<SigningKey> {
-    let m = bip39::Mnemonic::parse_normalized(mnemonic.trim()).map_err(|e| anyhow!("invalid mnemonic: {e}"))?;
+    let m = bip39::Mnemonic::parse_normalized(mnemonic.trim())
+        .map_err(|e| anyhow!("invalid mnemonic: {e}"))?;
     let seed = m.to_seed("");
     let path: bip32::DerivationPath = HD_PATH.parse().map_err(|e| anyhow!("{e}"))?;
-    let xprv = bip32::XPrv::derive_from_path(seed, &path).map_err(|e| anyhow!("deriving key: {e}"))?;
+    let xprv =
+        bip32::XPrv::derive_from_path(seed, &path).map_err(|e| anyhow!("deriving key: {e}"))?;
     SigningKey::from_slice(&xprv.private_key().to_bytes()).map_err(|e| anyhow!("{e}"))
 }
 
@@ -84,9 +92,11 @@ fn passphrase(confirm: bool) -> anyhow::Result<String> {
     if let Ok(p) = std::env::var("OPENLEDGER_KEYRING_PASSPHRASE") {
         return Ok(p);
     }
-    let p = rpassword::prompt_password("Enter keyring passphrase: ").context("reading passphrase")?;
+    let p =
+        rpassword::prompt_password("Enter keyring passphrase: ").context("reading passphrase")?;
     if confirm {
-        let again = rpassword::prompt_password("Re-enter keyring passphrase: ").context("reading passphrase")?;
+        let again = rpassword::prompt_password("Re-enter keyring passphrase: ")
+            .context("reading passphrase")?;
         if again != p {
             bail!("passphrases do not match");
         }
@@ -99,7 +109,9 @@ fn passphrase(confirm: bool) -> anyhow::Result<String> {
 
 fn kdf(pass: &str, salt: &[u8]) -> anyhow::Result<[u8; 32]> {
     let mut key = [0u8; 32];
-    argon2::Argon2::default().hash_password_into(pass.as_bytes(), salt, &mut key).map_err(|e| anyhow!("argon2: {e}"))?;
+    argon2::Argon2::default()
+        .hash_password_into(pass.as_bytes(), salt, &mut key)
+        .map_err(|e| anyhow!("argon2: {e}"))?;
     Ok(key)
 }
 
@@ -126,7 +138,13 @@ impl Keyring {
         let address = address_of(&key)?;
         let pubkey = hex::encode(key.public_key().to_bytes());
         let secret = hex::encode(key_bytes(mnemonic)?);
-        let mut stored = StoredKey { name: name.into(), address: address.to_bech32(), pubkey, private_key: None, sealed: None };
+        let mut stored = StoredKey {
+            name: name.into(),
+            address: address.to_bech32(),
+            pubkey,
+            private_key: None,
+            sealed: None,
+        };
         match self.backend {
             Backend::Test => stored.private_key = Some(secret),
             Backend::File => {
@@ -135,14 +153,23 @@ impl Keyring {
                 let mut nonce = [0u8; 12];
                 rand::thread_rng().fill_bytes(&mut salt);
                 rand::thread_rng().fill_bytes(&mut nonce);
-                let cipher = ChaCha20Poly1305::new_from_slice(&kdf(&pass, &salt)?).map_err(|e| anyhow!("{e}"))?;
-                let ct = cipher.encrypt(&Nonce::from(nonce), secret.as_bytes()).map_err(|e| anyhow!("encrypt: {e}"))?;
-                stored.sealed = Some(Sealed { salt: hex::encode(salt), nonce: hex::encode(nonce), ciphertext: hex::encode(ct) });
+                let cipher = ChaCha20Poly1305::new_from_slice(&kdf(&pass, &salt)?)
+                    .map_err(|e| anyhow!("{e}"))?;
+                let ct = cipher
+                    .encrypt(&Nonce::from(nonce), secret.as_bytes())
+                    .map_err(|e| anyhow!("encrypt: {e}"))?;
+                stored.sealed = Some(Sealed {
+                    salt: hex::encode(salt),
+                    nonce: hex::encode(nonce),
+                    ciphertext: hex::encode(ct),
+                });
             }
         }
-        std::fs::create_dir_all(&self.dir).with_context(|| format!("creating {}", self.dir.display()))?;
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("creating {}", self.dir.display()))?;
         let path = self.path(name);
-        std::fs::write(&path, serde_json::to_vec_pretty(&stored)?).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, serde_json::to_vec_pretty(&stored)?)
+            .with_context(|| format!("writing {}", path.display()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -154,7 +181,13 @@ impl Keyring {
     fn load(&self, name: &str) -> anyhow::Result<StoredKey> {
         validate_name(name)?;
         let path = self.path(name);
-        let bytes = std::fs::read(&path).map_err(|_| anyhow!("key {name:?} not found in the {:?} keyring ({})", self.backend, self.dir.display()))?;
+        let bytes = std::fs::read(&path).map_err(|_| {
+            anyhow!(
+                "key {name:?} not found in the {:?} keyring ({})",
+                self.backend,
+                self.dir.display()
+            )
+        })?;
         serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
     }
 
@@ -164,7 +197,9 @@ impl Keyring {
 
     pub fn list(&self) -> anyhow::Result<Vec<KeyInfo>> {
         let mut out = Vec::new();
-        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Ok(out) };
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Ok(out);
+        };
         for e in entries {
             let p = e?.path();
             if p.extension().is_some_and(|x| x == "json") {
@@ -190,8 +225,11 @@ impl Keyring {
             (Some(k), _) => k.clone(),
             (None, Some(s)) => {
                 let pass = passphrase(false)?;
-                let cipher = ChaCha20Poly1305::new_from_slice(&kdf(&pass, &hex::decode(&s.salt)?)?).map_err(|e| anyhow!("{e}"))?;
-                let nonce: [u8; 12] = hex::decode(&s.nonce)?.try_into().map_err(|_| anyhow!("corrupt key file: bad nonce"))?;
+                let cipher = ChaCha20Poly1305::new_from_slice(&kdf(&pass, &hex::decode(&s.salt)?)?)
+                    .map_err(|e| anyhow!("{e}"))?;
+                let nonce: [u8; 12] = hex::decode(&s.nonce)?
+                    .try_into()
+                    .map_err(|_| anyhow!("corrupt key file: bad nonce"))?;
                 let pt = cipher
                     .decrypt(&Nonce::from(nonce), hex::decode(&s.ciphertext)?.as_slice())
                     .map_err(|_| anyhow!("wrong passphrase for key {name:?}"))?;
@@ -204,9 +242,11 @@ impl Keyring {
 }
 
 fn key_bytes(mnemonic: &str) -> anyhow::Result<Vec<u8>> {
-    let m = bip39::Mnemonic::parse_normalized(mnemonic.trim()).map_err(|e| anyhow!("invalid mnemonic: {e}"))?;
+    let m = bip39::Mnemonic::parse_normalized(mnemonic.trim())
+        .map_err(|e| anyhow!("invalid mnemonic: {e}"))?;
     let path: bip32::DerivationPath = HD_PATH.parse().map_err(|e| anyhow!("{e}"))?;
-    let xprv = bip32::XPrv::derive_from_path(m.to_seed(""), &path).map_err(|e| anyhow!("deriving key: {e}"))?;
+    let xprv = bip32::XPrv::derive_from_path(m.to_seed(""), &path)
+        .map_err(|e| anyhow!("deriving key: {e}"))?;
     Ok(xprv.private_key().to_bytes().to_vec())
 }
 
@@ -215,7 +255,10 @@ fn info(k: &StoredKey) -> KeyInfo {
         name: k.name.clone(),
         kind: "local".into(),
         address: k.address.clone(),
-        pubkey: format!("{{\"@type\":\"/cosmos.crypto.secp256k1.PubKey\",\"key\":\"{}\"}}", b64(&hex::decode(&k.pubkey).unwrap_or_default())),
+        pubkey: format!(
+            "{{\"@type\":\"/cosmos.crypto.secp256k1.PubKey\",\"key\":\"{}\"}}",
+            b64(&hex::decode(&k.pubkey).unwrap_or_default())
+        ),
     }
 }
 
@@ -228,7 +271,9 @@ fn b64(bytes: &[u8]) -> String {
 pub fn new_mnemonic() -> anyhow::Result<String> {
     let mut entropy = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut entropy);
-    Ok(bip39::Mnemonic::from_entropy(&entropy).map_err(|e| anyhow!("{e}"))?.to_string())
+    Ok(bip39::Mnemonic::from_entropy(&entropy)
+        .map_err(|e| anyhow!("{e}"))?
+        .to_string())
 }
 
 #[cfg(test)]
@@ -240,7 +285,10 @@ mod tests {
         // The standard test vector used across Cosmos tooling (e.g. cosmjs).
         let m = "surround miss nominee dream gap cross assault thank captain prosper drop duty group candy wealth weather scale put";
         let key = derive_key(m).unwrap();
-        assert_eq!(address_of(&key).unwrap().with_prefix("cosmos"), "cosmos1pkptre7fdkl6gfrzlesjjvhxhlc3r4gmmk8rs6");
+        assert_eq!(
+            address_of(&key).unwrap().with_prefix("cosmos"),
+            "cosmos1pkptre7fdkl6gfrzlesjjvhxhlc3r4gmmk8rs6"
+        );
     }
 
     #[test]

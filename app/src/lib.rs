@@ -17,3 +17,5 @@ pub mod loadtest;
 pub mod node;
 pub mod query;
 pub mod state_machine;
+#[doc(hidden)]
+pub mod testkit;

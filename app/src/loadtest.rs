@@ -43,7 +43,8 @@ pub struct LoadtestReport {
 }
 
 fn style() -> ProgressStyle {
-    ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec})").unwrap_or_else(|_| ProgressStyle::default_bar())
+    ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec})")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
 }
 
 pub async fn run(opts: LoadtestOptions) -> anyhow::Result<LoadtestReport> {
@@ -51,9 +52,13 @@ pub async fn run(opts: LoadtestOptions) -> anyhow::Result<LoadtestReport> {
         bail!("--accounts and --txs must be positive");
     }
     let ch = client::connect(&opts.grpc).await?;
-    let comet = tendermint_rpc::HttpClient::new(opts.rpc.as_str()).context("CometBFT RPC address")?;
+    let comet =
+        tendermint_rpc::HttpClient::new(opts.rpc.as_str()).context("CometBFT RPC address")?;
     let keys: Vec<SigningKey> = (0..opts.accounts).map(|_| SigningKey::random()).collect();
-    let addrs: Vec<Address> = keys.iter().map(crate::keyring::address_of).collect::<Result<_, _>>()?;
+    let addrs: Vec<Address> = keys
+        .iter()
+        .map(crate::keyring::address_of)
+        .collect::<Result<_, _>>()?;
 
     // Gas for one send, measured once; every tx then pays gas × price.
     let per_account = opts.txs.div_ceil(opts.accounts);
@@ -66,22 +71,37 @@ pub async fn run(opts: LoadtestOptions) -> anyhow::Result<LoadtestReport> {
     let funder_addr = crate::keyring::address_of(&opts.funder)?;
     let outputs: Vec<Output> = addrs
         .iter()
-        .map(|a| Output { address: a.to_bech32(), coins: vec![Coin::new(fund_each, "uopen").to_proto()] })
+        .map(|a| Output {
+            address: a.to_bech32(),
+            coins: vec![Coin::new(fund_each, "uopen").to_proto()],
+        })
         .collect();
     let total = fund_each * addrs.len() as u128;
     let multi = MsgMultiSend {
-        inputs: vec![Input { address: funder_addr.to_bech32(), coins: vec![Coin::new(total, "uopen").to_proto()] }],
+        inputs: vec![Input {
+            address: funder_addr.to_bech32(),
+            coins: vec![Coin::new(total, "uopen").to_proto()],
+        }],
         outputs,
     };
     let fund_gas = 100_000 + 40_000 * addrs.len() as u64;
-    let fund_fee = Coins::from_vec(vec![Coin::new((fund_gas as u128 * opts.gas_price_num).div_ceil(opts.gas_price_den).max(1), "uopen")])?;
+    let fund_fee = Coins::from_vec(vec![Coin::new(
+        (fund_gas as u128 * opts.gas_price_num)
+            .div_ceil(opts.gas_price_den)
+            .max(1),
+        "uopen",
+    )])?;
     let resp = client::sign_and_broadcast(
         &ch,
         &opts.funder,
         &opts.chain_id,
         vec![pack_any(&multi)],
         "loadtest funding",
-        &FeeOptions { gas: Some(fund_gas), gas_adjustment: 1.0, fees: fund_fee },
+        &FeeOptions {
+            gas: Some(fund_gas),
+            gas_adjustment: 1.0,
+            fees: fund_fee,
+        },
         BroadcastMode::Block,
     )
     .await?;
@@ -95,21 +115,44 @@ pub async fn run(opts: LoadtestOptions) -> anyhow::Result<LoadtestReport> {
     for a in &addrs {
         numbers.push(client::account_numbers(&ch, a).await?.0);
     }
-    let pb = ProgressBar::new(opts.txs as u64).with_style(style()).with_message("signing");
+    let pb = ProgressBar::new(opts.txs as u64)
+        .with_style(style())
+        .with_message("signing");
     let mut per_worker: Vec<Vec<Vec<u8>>> = vec![Vec::new(); addrs.len()];
     for i in 0..opts.txs {
         let a = i % addrs.len();
         let seq = (i / addrs.len()) as u64;
         let to = addrs[(a + 1) % addrs.len()];
-        let msg = MsgSend { from_address: addrs[a].to_bech32(), to_address: to.to_bech32(), amount: vec![Coin::new(1, "uopen").to_proto()] };
-        let tx = client::sign_tx(&keys[a], &opts.chain_id, numbers[a], seq, vec![pack_any(&msg)], "", send_gas, &fee)?;
+        let msg = MsgSend {
+            from_address: addrs[a].to_bech32(),
+            to_address: to.to_bech32(),
+            amount: vec![Coin::new(1, "uopen").to_proto()],
+        };
+        let tx = client::sign_tx(
+            &keys[a],
+            &opts.chain_id,
+            numbers[a],
+            seq,
+            vec![pack_any(&msg)],
+            "",
+            send_gas,
+            &fee,
+        )?;
         per_worker[a].push(tx);
         pb.inc(1);
     }
     pb.finish();
 
-    let start_height = comet.status().await.map_err(|e| anyhow!("CometBFT status: {e}"))?.sync_info.latest_block_height.value();
-    let pb = ProgressBar::new(opts.txs as u64).with_style(style()).with_message("submitting");
+    let start_height = comet
+        .status()
+        .await
+        .map_err(|e| anyhow!("CometBFT status: {e}"))?
+        .sync_info
+        .latest_block_height
+        .value();
+    let pb = ProgressBar::new(opts.txs as u64)
+        .with_style(style())
+        .with_message("submitting");
     let started = Instant::now();
     // One sequential stream per account keeps each account's sequence order.
     let accepted: usize = futures::stream::iter(per_worker.into_iter().map(|txs| {
@@ -141,14 +184,29 @@ pub async fn run(opts: LoadtestOptions) -> anyhow::Result<LoadtestReport> {
     let mut first: Option<(u64, tendermint::Time)> = None;
     let mut last: Option<(u64, tendermint::Time)> = None;
     let mut max_txs = 0usize;
-    let mut prev_time = comet.block(tendermint::block::Height::try_from(start_height)?).await.map_err(|e| anyhow!("{e}"))?.block.header.time;
+    let mut prev_time = comet
+        .block(tendermint::block::Height::try_from(start_height)?)
+        .await
+        .map_err(|e| anyhow!("{e}"))?
+        .block
+        .header
+        .time;
     let deadline = Instant::now() + opts.timeout;
     while committed_ok + committed_failed < accepted {
         if Instant::now() > deadline {
-            eprintln!("timed out waiting for {} txs to commit", accepted - committed_ok - committed_failed);
+            eprintln!(
+                "timed out waiting for {} txs to commit",
+                accepted - committed_ok - committed_failed
+            );
             break;
         }
-        let latest = comet.status().await.map_err(|e| anyhow!("{e}"))?.sync_info.latest_block_height.value();
+        let latest = comet
+            .status()
+            .await
+            .map_err(|e| anyhow!("{e}"))?
+            .sync_info
+            .latest_block_height
+            .value();
         if latest < height {
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
@@ -172,7 +230,10 @@ pub async fn run(opts: LoadtestOptions) -> anyhow::Result<LoadtestReport> {
     }
     let (first_height, t0) = first.unwrap_or((start_height, prev_time));
     let (last_height, t1) = last.unwrap_or((start_height, prev_time));
-    let seconds = t1.duration_since(t0).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    let seconds = t1
+        .duration_since(t0)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
     let blocks = (last_height + 1).saturating_sub(first_height) as usize;
     Ok(LoadtestReport {
         submitted: opts.txs,
@@ -183,8 +244,16 @@ pub async fn run(opts: LoadtestOptions) -> anyhow::Result<LoadtestReport> {
         first_height,
         last_height,
         seconds,
-        committed_tps: if seconds > 0.0 { committed_ok as f64 / seconds } else { 0.0 },
-        mean_block_seconds: if blocks > 0 { seconds / blocks as f64 } else { 0.0 },
+        committed_tps: if seconds > 0.0 {
+            committed_ok as f64 / seconds
+        } else {
+            0.0
+        },
+        mean_block_seconds: if blocks > 0 {
+            seconds / blocks as f64
+        } else {
+            0.0
+        },
         max_txs_per_block: max_txs,
         submit_seconds,
     })

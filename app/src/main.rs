@@ -14,7 +14,11 @@ use openledgerd::keyring::{self, Backend, Keyring};
 use openledgerd::node::{self, CometMode, StartOptions};
 
 #[derive(Parser)]
-#[command(name = "openledgerd", version, about = "OpenLedger: the chain for specialised AI with verifiable data provenance")]
+#[command(
+    name = "openledgerd",
+    version,
+    about = "OpenLedger: the chain for specialised AI with verifiable data provenance"
+)]
 struct Cli {
     /// Node and keyring home directory.
     #[arg(long, global = true, env = "OPENLEDGER_HOME")]
@@ -237,7 +241,8 @@ fn home_of(cli_home: &Option<PathBuf>) -> PathBuf {
 }
 
 fn init_tracing(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -266,12 +271,22 @@ fn confirm(prompt: &str) -> anyhow::Result<bool> {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let home = home_of(&cli.home);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.cmd {
-        Cmd::Init { moniker, chain_id, overwrite, cometbft_bin } => {
+        Cmd::Init {
+            moniker,
+            chain_id,
+            overwrite,
+            cometbft_bin,
+        } => {
             let bin = config::find_cometbft(cometbft_bin.as_deref())?;
             config::init(&Home(home.clone()), &moniker, &chain_id, &bin, overwrite)?;
-            println!("initialised {} (chain-id {chain_id}, moniker {moniker})", home.display());
+            println!(
+                "initialised {} (chain-id {chain_id}, moniker {moniker})",
+                home.display()
+            );
         }
         Cmd::Start(a) => {
             init_tracing(&a.log_level);
@@ -287,8 +302,19 @@ fn main() -> anyhow::Result<()> {
             };
             rt.block_on(node::start(opts))?;
         }
-        Cmd::Keys { cmd, keyring_backend, output } => keys(&home, keyring_backend, output, cmd)?,
-        Cmd::Genesis { cmd: GenesisCmd::AddAccount { address_or_key, coins, keyring_backend } } => {
+        Cmd::Keys {
+            cmd,
+            keyring_backend,
+            output,
+        } => keys(&home, keyring_backend, output, cmd)?,
+        Cmd::Genesis {
+            cmd:
+                GenesisCmd::AddAccount {
+                    address_or_key,
+                    coins,
+                    keyring_backend,
+                },
+        } => {
             let addr = resolve_address(&home, keyring_backend, &address_or_key)?;
             let coins: Coins = coins.parse().map_err(|e| anyhow!("coins: {e}"))?;
             if coins.is_empty() {
@@ -297,7 +323,18 @@ fn main() -> anyhow::Result<()> {
             config::add_genesis_account(&Home(home.clone()), &addr, &coins)?;
             println!("added {addr} with {coins} to genesis");
         }
-        Cmd::Tx { cmd: TxCmd::Bank { cmd: BankTx::Send { from, to, amount, flags } } } => {
+        Cmd::Tx {
+            cmd:
+                TxCmd::Bank {
+                    cmd:
+                        BankTx::Send {
+                            from,
+                            to,
+                            amount,
+                            flags,
+                        },
+                },
+        } => {
             let kr = Keyring::new(&home, flags.keyring_backend);
             let key = kr.signing_key(&from)?;
             let from_addr = keyring::address_of(&key)?;
@@ -306,31 +343,58 @@ fn main() -> anyhow::Result<()> {
             if coins.is_empty() {
                 bail!("amount must be positive");
             }
-            let msg = MsgSend { from_address: from_addr.to_bech32(), to_address: to_addr.to_bech32(), amount: coins.to_proto() };
+            let msg = MsgSend {
+                from_address: from_addr.to_bech32(),
+                to_address: to_addr.to_bech32(),
+                amount: coins.to_proto(),
+            };
             let fee = FeeOptions::parse(&flags.gas, flags.gas_adjustment, &flags.fees)?;
-            if !flags.yes && !confirm(&format!("send {coins} from {from_addr} to {to_addr} (fees {})?", fee.fees))? {
+            if !flags.yes
+                && !confirm(&format!(
+                    "send {coins} from {from_addr} to {to_addr} (fees {})?",
+                    fee.fees
+                ))?
+            {
                 bail!("cancelled");
             }
             let resp = rt.block_on(async {
                 let ch = client::connect(&flags.grpc_addr).await?;
-                client::sign_and_broadcast(&ch, &key, &flags.chain_id, vec![pack_any(&msg)], &flags.memo, &fee, flags.broadcast_mode).await
+                client::sign_and_broadcast(
+                    &ch,
+                    &key,
+                    &flags.chain_id,
+                    vec![pack_any(&msg)],
+                    &flags.memo,
+                    &fee,
+                    flags.broadcast_mode,
+                )
+                .await
             })?;
-            client::print(&client::tx_response_json(&resp), flags.output == Output::Json);
+            client::print(
+                &client::tx_response_json(&resp),
+                flags.output == Output::Json,
+            );
             if resp.code != 0 {
                 std::process::exit(1);
             }
         }
-        Cmd::Query { cmd, grpc_addr, output } => {
+        Cmd::Query {
+            cmd,
+            grpc_addr,
+            output,
+        } => {
             let value = rt.block_on(async {
                 let ch = client::connect(&grpc_addr).await?;
                 match cmd {
-                    QueryCmd::Bank { cmd: BankQuery::Balances { address } } => {
-                        client::query_balances(&ch, &Address::from_bech32(&address)?).await
-                    }
-                    QueryCmd::Bank { cmd: BankQuery::Total } => client::query_total(&ch).await,
-                    QueryCmd::Auth { cmd: AuthQuery::Account { address } } => {
-                        client::query_account(&ch, &Address::from_bech32(&address)?).await
-                    }
+                    QueryCmd::Bank {
+                        cmd: BankQuery::Balances { address },
+                    } => client::query_balances(&ch, &Address::from_bech32(&address)?).await,
+                    QueryCmd::Bank {
+                        cmd: BankQuery::Total,
+                    } => client::query_total(&ch).await,
+                    QueryCmd::Auth {
+                        cmd: AuthQuery::Account { address },
+                    } => client::query_account(&ch, &Address::from_bech32(&address)?).await,
                     QueryCmd::Tx { hash } => client::query_tx(&ch, &hash).await,
                     QueryCmd::Block { height } => client::query_block(&ch, height).await,
                 }
@@ -338,36 +402,56 @@ fn main() -> anyhow::Result<()> {
             client::print(&value, output == Output::Json);
         }
         Cmd::Status { grpc_addr, output } => {
-            let value = rt.block_on(async { client::status(&client::connect(&grpc_addr).await?).await })?;
+            let value =
+                rt.block_on(async { client::status(&client::connect(&grpc_addr).await?).await })?;
             client::print(&value, output == Output::Json);
         }
-        Cmd::Loadtest { from, keyring_backend, accounts, txs, chain_id, grpc_addr, node, timeout } => {
+        Cmd::Loadtest {
+            from,
+            keyring_backend,
+            accounts,
+            txs,
+            chain_id,
+            grpc_addr,
+            node,
+            timeout,
+        } => {
             let key = Keyring::new(&home, keyring_backend).signing_key(&from)?;
-            let report = rt.block_on(openledgerd::loadtest::run(openledgerd::loadtest::LoadtestOptions {
-                funder: key,
-                chain_id,
-                grpc: grpc_addr,
-                rpc: node,
-                accounts,
-                txs,
-                gas_price_num: 25,
-                gas_price_den: 1000,
-                timeout: Duration::from_secs(timeout),
-            }))?;
+            let report = rt.block_on(openledgerd::loadtest::run(
+                openledgerd::loadtest::LoadtestOptions {
+                    funder: key,
+                    chain_id,
+                    grpc: grpc_addr,
+                    rpc: node,
+                    accounts,
+                    txs,
+                    gas_price_num: 25,
+                    gas_price_den: 1000,
+                    timeout: Duration::from_secs(timeout),
+                },
+            ))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
     }
     Ok(())
 }
 
-fn keys(home: &std::path::Path, backend: Backend, output: Output, cmd: KeysCmd) -> anyhow::Result<()> {
+fn keys(
+    home: &std::path::Path,
+    backend: Backend,
+    output: Output,
+    cmd: KeysCmd,
+) -> anyhow::Result<()> {
     let kr = Keyring::new(home, backend);
     match cmd {
         KeysCmd::Add { name, recover } => {
             let (mnemonic, fresh) = if recover {
                 eprintln!("> Enter your bip39 mnemonic");
                 let mut line = String::new();
-                std::io::stdin().lock().read_line(&mut line).context("reading mnemonic")?;
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("reading mnemonic")?;
                 (line.trim().to_string(), false)
             } else {
                 (keyring::new_mnemonic()?, true)
@@ -380,9 +464,14 @@ fn keys(home: &std::path::Path, backend: Backend, output: Output, cmd: KeysCmd) 
                 }
                 println!("{v}");
             } else {
-                println!("- address: {}\n  name: {}\n  pubkey: '{}'\n  type: local", info.address, info.name, info.pubkey);
+                println!(
+                    "- address: {}\n  name: {}\n  pubkey: '{}'\n  type: local",
+                    info.address, info.name, info.pubkey
+                );
                 if fresh {
-                    println!("\n**Important** write this mnemonic phrase in a safe place.\nIt is the only way to recover your account if you ever forget your password.\n\n{mnemonic}");
+                    println!(
+                        "\n**Important** write this mnemonic phrase in a safe place.\nIt is the only way to recover your account if you ever forget your password.\n\n{mnemonic}"
+                    );
                 }
             }
         }
@@ -392,7 +481,10 @@ fn keys(home: &std::path::Path, backend: Backend, output: Output, cmd: KeysCmd) 
                 println!("{}", serde_json::to_string(&list)?);
             } else {
                 for k in list {
-                    println!("- address: {}\n  name: {}\n  type: {}", k.address, k.name, k.kind);
+                    println!(
+                        "- address: {}\n  name: {}\n  type: {}",
+                        k.address, k.name, k.kind
+                    );
                 }
             }
         }
@@ -403,7 +495,10 @@ fn keys(home: &std::path::Path, backend: Backend, output: Output, cmd: KeysCmd) 
             } else if output == Output::Json {
                 println!("{}", serde_json::to_string(&info)?);
             } else {
-                println!("- address: {}\n  name: {}\n  pubkey: '{}'\n  type: {}", info.address, info.name, info.pubkey, info.kind);
+                println!(
+                    "- address: {}\n  name: {}\n  pubkey: '{}'\n  type: {}",
+                    info.address, info.name, info.pubkey, info.kind
+                );
             }
         }
         KeysCmd::Delete { name, yes } => {

@@ -36,21 +36,34 @@ pub struct StartOptions {
 /// `tcp://host:port` or `host:port` → a socket address.
 pub fn socket_addr(s: &str) -> anyhow::Result<SocketAddr> {
     let bare = s.strip_prefix("tcp://").unwrap_or(s);
-    bare.parse().with_context(|| format!("invalid address {s:?} (expected host:port)"))
+    bare.parse()
+        .with_context(|| format!("invalid address {s:?} (expected host:port)"))
 }
 
 /// The HTTP URL of a CometBFT RPC listen address (`tcp://0.0.0.0:26657` → `http://127.0.0.1:26657`).
 pub fn rpc_url(laddr: &str) -> anyhow::Result<String> {
     let addr = socket_addr(laddr)?;
-    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
     Ok(format!("http://{host}:{}", addr.port()))
 }
 
-pub async fn open_core(home: &Home, config: &AppConfig, min_gas_override: Option<&str>) -> anyhow::Result<Arc<AppCore>> {
+pub async fn open_core(
+    home: &Home,
+    config: &AppConfig,
+    min_gas_override: Option<&str>,
+) -> anyhow::Result<Arc<AppCore>> {
     let prices = min_gas_override.unwrap_or(&config.minimum_gas_prices);
-    let ante = AnteConfig { min_gas_prices: parse_dec_coins(prices).map_err(|e| anyhow!("minimum-gas-prices: {e}"))? };
+    let ante = AnteConfig {
+        min_gas_prices: parse_dec_coins(prices).map_err(|e| anyhow!("minimum-gas-prices: {e}"))?,
+    };
     std::fs::create_dir_all(home.0.join("data"))?;
-    let storage = Storage::open(home.app_db(), STORE_PREFIXES).await.context("opening application.db")?;
+    let storage = Storage::open(home.app_db(), STORE_PREFIXES)
+        .await
+        .context("opening application.db")?;
     Ok(Arc::new(AppCore::new(storage, ante)))
 }
 
@@ -75,7 +88,8 @@ fn spawn_cometbft(bin: &std::path::Path, opts: &StartOptions) -> anyhow::Result<
             Ok(())
         });
     }
-    cmd.spawn().with_context(|| format!("starting {}", bin.display()))
+    cmd.spawn()
+        .with_context(|| format!("starting {}", bin.display()))
 }
 
 async fn stop_child(child: &mut Child) {
@@ -83,7 +97,10 @@ async fn stop_child(child: &mut Child) {
         unsafe {
             libc::kill(pid as i32, libc::SIGTERM);
         }
-        if tokio::time::timeout(Duration::from_secs(15), child.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(15), child.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("cometbft did not stop within 15 s; killing it");
             let _ = child.kill().await;
         }
@@ -94,7 +111,10 @@ async fn stop_child(child: &mut Child) {
 pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     let home = Home(opts.home.clone());
     if !home.genesis().exists() {
-        bail!("{} not found: run `openledgerd init <moniker>` first", home.genesis().display());
+        bail!(
+            "{} not found: run `openledgerd init <moniker>` first",
+            home.genesis().display()
+        );
     }
     let config = AppConfig::load(&home)?;
     let core = open_core(&home, &config, opts.minimum_gas_prices.as_deref()).await?;
@@ -108,7 +128,11 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     let abci = tokio::spawn(async move { crate::abci::serve(app, abci_addr).await });
 
     let grpc_addr = socket_addr(opts.grpc_addr.as_deref().unwrap_or(&config.grpc.address))?;
-    let node = crate::grpc::Node::new(core.clone(), &rpc_url(&opts.rpc_laddr)?, config.minimum_gas_prices.clone())?;
+    let node = crate::grpc::Node::new(
+        core.clone(),
+        &rpc_url(&opts.rpc_laddr)?,
+        config.minimum_gas_prices.clone(),
+    )?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let grpc = tokio::spawn(crate::grpc::serve(node, grpc_addr, async {
         let _ = stop_rx.await;

@@ -3,9 +3,9 @@
 
 use cosmrs::proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult};
 use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse, TxRaw};
+use openledger_framework::AbciError;
 use openledger_framework::error::SdkError;
 use openledger_framework::store::Snapshot;
-use openledger_framework::AbciError;
 use prost::Message;
 
 use crate::abci::to_abci_events;
@@ -15,7 +15,9 @@ use crate::state_machine::{AppCore, ChainMeta, TxOutcome};
 pub fn at_height(core: &AppCore, height: u64) -> Result<(Snapshot, Option<ChainMeta>), AbciError> {
     let latest = core.storage.latest_snapshot();
     let meta = ChainMeta::load(&latest)?;
-    let Some(meta) = meta else { return Ok((latest, None)) };
+    let Some(meta) = meta else {
+        return Ok((latest, None));
+    };
     if height == 0 || height == meta.height {
         return Ok((latest, Some(meta)));
     }
@@ -38,11 +40,21 @@ pub fn simulate_request_tx(data: &[u8]) -> Result<Vec<u8>, AbciError> {
     if !req.tx_bytes.is_empty() {
         return Ok(req.tx_bytes);
     }
-    let tx = req.tx.ok_or_else(|| SdkError::InvalidRequest("empty simulate request".into()))?;
-    let body = tx.body.ok_or_else(|| SdkError::InvalidRequest("tx without body".into()))?;
-    let auth_info = tx.auth_info.ok_or_else(|| SdkError::InvalidRequest("tx without auth info".into()))?;
-    Ok(TxRaw { body_bytes: body.encode_to_vec(), auth_info_bytes: auth_info.encode_to_vec(), signatures: tx.signatures }
-        .encode_to_vec())
+    let tx = req
+        .tx
+        .ok_or_else(|| SdkError::InvalidRequest("empty simulate request".into()))?;
+    let body = tx
+        .body
+        .ok_or_else(|| SdkError::InvalidRequest("tx without body".into()))?;
+    let auth_info = tx
+        .auth_info
+        .ok_or_else(|| SdkError::InvalidRequest("tx without auth info".into()))?;
+    Ok(TxRaw {
+        body_bytes: body.encode_to_vec(),
+        auth_info_bytes: auth_info.encode_to_vec(),
+        signatures: tx.signatures,
+    }
+    .encode_to_vec())
 }
 
 /// An encoded `SimulateResponse` for a successful simulation.
@@ -53,8 +65,16 @@ pub fn simulate_response(o: &TxOutcome) -> Vec<u8> {
         .map(|e| tendermint_proto::v0_38::abci::Event::from(e))
         .collect();
     SimulateResponse {
-        gas_info: Some(GasInfo { gas_wanted: o.gas_wanted, gas_used: o.gas_used }),
-        result: Some(AbciResult { data: o.data.clone(), log: String::new(), events, msg_responses: Vec::new() }),
+        gas_info: Some(GasInfo {
+            gas_wanted: o.gas_wanted,
+            gas_used: o.gas_used,
+        }),
+        result: Some(AbciResult {
+            data: o.data.clone(),
+            log: String::new(),
+            events,
+            msg_responses: Vec::new(),
+        }),
     }
     .encode_to_vec()
 }

@@ -10,8 +10,12 @@ use openledger_auth::{Account, AuthKeeper, AuthModule, FEE_COLLECTOR, GOV_MODULE
 use openledger_bank::{AccountKeeper, BankKeeper, BankModule};
 use openledger_framework::context::ExecMode;
 use openledger_framework::error::SdkError;
-use openledger_framework::store::{Changes, EmptyState, KvRead, KvWrite, Overlay, PreparedCommit, Snapshot, Storage};
-use openledger_framework::{AbciError, Address, BlockInfo, Ctx, Event, GasMeter, Module, QueryRouter};
+use openledger_framework::store::{
+    Changes, EmptyState, KvRead, KvWrite, Overlay, PreparedCommit, Snapshot, Storage,
+};
+use openledger_framework::{
+    AbciError, Address, BlockInfo, Ctx, Event, GasMeter, Module, QueryRouter,
+};
 use parking_lot::Mutex;
 use prost::Message;
 
@@ -38,7 +42,15 @@ pub struct TxOutcome {
 
 impl TxOutcome {
     fn failed(err: AbciError, gas_wanted: u64, gas_used: u64, events: Vec<Event>) -> Self {
-        Self { code: err.code, codespace: err.codespace, log: err.message, data: Vec::new(), gas_wanted, gas_used, events }
+        Self {
+            code: err.code,
+            codespace: err.codespace,
+            log: err.message,
+            data: Vec::new(),
+            gas_wanted,
+            gas_used,
+            events,
+        }
     }
 
     pub fn is_ok(&self) -> bool {
@@ -81,10 +93,16 @@ pub struct AppCore {
 impl AppCore {
     pub fn new(storage: Storage, ante: AnteConfig) -> Self {
         let auth = AuthKeeper;
-        let bank = BankKeeper::new(Arc::new(AuthForBank(auth)), &[FEE_COLLECTOR, GOV_MODULE], Address::module(GOV_MODULE));
+        let bank = BankKeeper::new(
+            Arc::new(AuthForBank(auth)),
+            &[FEE_COLLECTOR, GOV_MODULE],
+            Address::module(GOV_MODULE),
+        );
         // The order here is the order of genesis, begin block and end block.
-        let modules: Vec<Arc<dyn Module>> =
-            vec![Arc::new(AuthModule { keeper: auth }), Arc::new(BankModule::new(bank.clone()))];
+        let modules: Vec<Arc<dyn Module>> = vec![
+            Arc::new(AuthModule { keeper: auth }),
+            Arc::new(BankModule::new(bank.clone())),
+        ];
         let mut routes = BTreeMap::new();
         let mut queries = QueryRouter::new();
         for m in &modules {
@@ -93,13 +111,22 @@ impl AppCore {
             }
             m.register_queries(&mut queries);
         }
-        Self { storage, auth, bank, modules, routes, queries, ante, sigs: SigCache::default() }
+        Self {
+            storage,
+            auth,
+            bank,
+            modules,
+            routes,
+            queries,
+            ante,
+            sigs: SigCache::default(),
+        }
     }
 
     fn route(&self, type_url: &str) -> Result<&Arc<dyn Module>, AbciError> {
-        self.routes
-            .get(type_url)
-            .ok_or_else(|| SdkError::UnknownRequest(format!("unrecognized message type: {type_url}")).into())
+        self.routes.get(type_url).ok_or_else(|| {
+            SdkError::UnknownRequest(format!("unrecognized message type: {type_url}")).into()
+        })
     }
 
     /// Stateless checks of every message; the distinct signers in order of appearance.
@@ -118,12 +145,23 @@ impl AppCore {
     /// Runs one transaction on `state`. The ante handler's writes (fee, sequence) are kept even
     /// when a message fails; a failing ante handler changes nothing. `run_msgs` is false in
     /// CheckTx, which (as in the SDK) runs only the ante handler.
-    pub fn execute_tx(&self, state: &mut dyn KvWrite, block: &BlockInfo, bytes: &[u8], mode: ExecMode, run_msgs: bool) -> TxOutcome {
+    pub fn execute_tx(
+        &self,
+        state: &mut dyn KvWrite,
+        block: &BlockInfo,
+        bytes: &[u8],
+        mode: ExecMode,
+        run_msgs: bool,
+    ) -> TxOutcome {
         let tx = match DecodedTx::decode(bytes) {
             Ok(tx) => tx,
             Err(e) => return TxOutcome::failed(e, 0, 0, Vec::new()),
         };
-        let gas_wanted = if mode == ExecMode::Simulate { ante::MAX_GAS_WANTED } else { tx.gas_limit() };
+        let gas_wanted = if mode == ExecMode::Simulate {
+            ante::MAX_GAS_WANTED
+        } else {
+            tx.gas_limit()
+        };
         let signers = match self.signers(&tx) {
             Ok(s) => s,
             Err(e) => return TxOutcome::failed(e, gas_wanted, 0, Vec::new()),
@@ -133,10 +171,14 @@ impl AppCore {
         let mut tx_state = Overlay::new(&*state);
         let result = {
             let mut ctx = Ctx::new(block, mode, &mut tx_state, &mut gas, &mut events);
-            match ante::run(&mut ctx, &tx, &signers, &self.auth, &self.bank, &self.ante, &self.sigs) {
+            match ante::run(
+                &mut ctx, &tx, &signers, &self.auth, &self.bank, &self.ante, &self.sigs,
+            ) {
                 Err(e) => Err((e, true)),
                 Ok(()) if !run_msgs => Ok(Vec::new()),
-                Ok(()) => ctx.branch(|c| self.run_msgs(c, &tx, &signers)).map_err(|e| (e, false)),
+                Ok(()) => ctx
+                    .branch(|c| self.run_msgs(c, &tx, &signers))
+                    .map_err(|e| (e, false)),
             }
         };
         let used = gas.used();
@@ -151,45 +193,78 @@ impl AppCore {
             Ok(data) => {
                 let changes = tx_state.into_changes();
                 apply(state, changes);
-                TxOutcome { data, gas_wanted, gas_used: used, events, ..Default::default() }
+                TxOutcome {
+                    data,
+                    gas_wanted,
+                    gas_used: used,
+                    events,
+                    ..Default::default()
+                }
             }
         }
     }
 
-    fn run_msgs(&self, ctx: &mut Ctx<'_>, tx: &DecodedTx, signers: &[Address]) -> Result<Vec<u8>, AbciError> {
+    fn run_msgs(
+        &self,
+        ctx: &mut Ctx<'_>,
+        tx: &DecodedTx,
+        signers: &[Address],
+    ) -> Result<Vec<u8>, AbciError> {
         let mut responses = Vec::new();
         for (i, msg) in tx.body.messages.iter().enumerate() {
             let module = self.route(&msg.type_url)?;
             ctx.emit(
                 Event::new("message")
                     .attr("action", msg.type_url.clone())
-                    .attr("sender", signers.first().map(|s| s.to_bech32()).unwrap_or_default())
+                    .attr(
+                        "sender",
+                        signers.first().map(|s| s.to_bech32()).unwrap_or_default(),
+                    )
                     .attr("module", module.name())
                     .attr("msg_index", i.to_string()),
             );
-            let resp = module.deliver(ctx, msg).map_err(|e| e.context(format!("failed to execute message; message index: {i}")))?;
+            let resp = module
+                .deliver(ctx, msg)
+                .map_err(|e| e.context(format!("failed to execute message; message index: {i}")))?;
             responses.extend(resp.response);
         }
-        Ok(TxMsgData { msg_responses: responses, ..Default::default() }.encode_to_vec())
+        Ok(TxMsgData {
+            msg_responses: responses,
+            ..Default::default()
+        }
+        .encode_to_vec())
     }
 
     /// Runs every module's genesis on an empty state.
-    pub fn genesis_changes(&self, block: &BlockInfo, app_state: &serde_json::Value) -> Result<Changes, AbciError> {
+    pub fn genesis_changes(
+        &self,
+        block: &BlockInfo,
+        app_state: &serde_json::Value,
+    ) -> Result<Changes, AbciError> {
         let mut state = Overlay::new(EmptyState);
         let mut gas = GasMeter::infinite();
         let mut events = Vec::new();
         let mut ctx = Ctx::new(block, ExecMode::Genesis, &mut state, &mut gas, &mut events);
         for m in &self.modules {
-            let section = app_state.get(m.name()).cloned().unwrap_or(serde_json::Value::Null);
-            m.init_genesis(&mut ctx, &section).map_err(|e| e.context(format!("genesis of module {}", m.name())))?;
+            let section = app_state
+                .get(m.name())
+                .cloned()
+                .unwrap_or(serde_json::Value::Null);
+            m.init_genesis(&mut ctx, &section)
+                .map_err(|e| e.context(format!("genesis of module {}", m.name())))?;
         }
         // Module accounts the chain always has.
         self.auth.module_account(&mut ctx, FEE_COLLECTOR, &[])?;
-        self.auth.module_account(&mut ctx, GOV_MODULE, &["burner"])?;
+        self.auth
+            .module_account(&mut ctx, GOV_MODULE, &["burner"])?;
         Ok(state.into_changes())
     }
 
-    pub fn account(&self, state: &dyn KvRead, addr: &Address) -> Result<Option<Account>, AbciError> {
+    pub fn account(
+        &self,
+        state: &dyn KvRead,
+        addr: &Address,
+    ) -> Result<Option<Account>, AbciError> {
         self.auth.account_at(state, addr)
     }
 }
@@ -214,7 +289,9 @@ pub struct ChainMeta {
 
 impl ChainMeta {
     pub fn load(snapshot: &Snapshot) -> Result<Option<Self>, AbciError> {
-        let Some(bytes) = snapshot.get(META_KEY)? else { return Ok(None) };
+        let Some(bytes) = snapshot.get(META_KEY)? else {
+            return Ok(None);
+        };
         Self::decode(&bytes).map(Some)
     }
 
@@ -233,13 +310,24 @@ impl ChainMeta {
         if b.len() < 28 {
             return Err(corrupt());
         }
-        let u64_at = |i: usize| b[i..i + 8].try_into().map(u64::from_be_bytes).map_err(|_| corrupt());
+        let u64_at = |i: usize| {
+            b[i..i + 8]
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| corrupt())
+        };
         Ok(Self {
             height: u64_at(0)?,
             initial_height: u64_at(8)?,
             block_time: (
-                b[16..24].try_into().map(i64::from_be_bytes).map_err(|_| corrupt())?,
-                b[24..28].try_into().map(u32::from_be_bytes).map_err(|_| corrupt())?,
+                b[16..24]
+                    .try_into()
+                    .map(i64::from_be_bytes)
+                    .map_err(|_| corrupt())?,
+                b[24..28]
+                    .try_into()
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| corrupt())?,
             ),
             chain_id: String::from_utf8(b[28..].to_vec()).map_err(|_| corrupt())?,
         })
@@ -275,8 +363,18 @@ impl App {
     pub fn new(core: Arc<AppCore>) -> Result<Self, AbciError> {
         let snapshot = core.storage.latest_snapshot();
         let meta = ChainMeta::load(&snapshot)?.unwrap_or_default();
-        let check = CheckState { state: Overlay::new(snapshot), block: BlockInfo::default() };
-        let app = Self { core, meta, genesis: None, pending: None, check: Arc::new(Mutex::new(check)), min_retain_blocks: 0 };
+        let check = CheckState {
+            state: Overlay::new(snapshot),
+            block: BlockInfo::default(),
+        };
+        let app = Self {
+            core,
+            meta,
+            genesis: None,
+            pending: None,
+            check: Arc::new(Mutex::new(check)),
+            min_retain_blocks: 0,
+        };
         app.reset_check_state();
         Ok(app)
     }
@@ -295,61 +393,120 @@ impl App {
     }
 
     /// InitChain: runs genesis and returns the app hash of the genesis state.
-    pub fn init_chain(&mut self, chain_id: &str, initial_height: u64, time: (i64, u32), app_state: &[u8]) -> Result<[u8; 32], AbciError> {
+    pub fn init_chain(
+        &mut self,
+        chain_id: &str,
+        initial_height: u64,
+        time: (i64, u32),
+        app_state: &[u8],
+    ) -> Result<[u8; 32], AbciError> {
         if self.core.storage.latest_version().is_some() {
-            return Err(SdkError::InvalidRequest("InitChain on a store that already has committed state".into()).into());
+            return Err(SdkError::InvalidRequest(
+                "InitChain on a store that already has committed state".into(),
+            )
+            .into());
         }
         let app_state: serde_json::Value = if app_state.is_empty() {
             serde_json::Value::Object(Default::default())
         } else {
-            serde_json::from_slice(app_state).map_err(|e| SdkError::InvalidRequest(format!("genesis app_state: {e}")))?
+            serde_json::from_slice(app_state)
+                .map_err(|e| SdkError::InvalidRequest(format!("genesis app_state: {e}")))?
         };
         let initial_height = initial_height.max(1);
-        let block = BlockInfo { height: initial_height, time_seconds: time.0, time_nanos: time.1, chain_id: chain_id.to_string() };
+        let block = BlockInfo {
+            height: initial_height,
+            time_seconds: time.0,
+            time_nanos: time.1,
+            chain_id: chain_id.to_string(),
+        };
         let changes = self.core.genesis_changes(&block, &app_state)?;
         let base = self.core.storage.latest_snapshot();
-        let hash = self.core.storage.prepare(&base, changes.clone(), Vec::new())?.root;
-        self.meta = ChainMeta { chain_id: chain_id.to_string(), initial_height, height: initial_height - 1, block_time: time };
+        let hash = self
+            .core
+            .storage
+            .prepare(&base, changes.clone(), Vec::new())?
+            .root;
+        self.meta = ChainMeta {
+            chain_id: chain_id.to_string(),
+            initial_height,
+            height: initial_height - 1,
+            block_time: time,
+        };
         self.genesis = Some(changes);
         self.reset_check_state();
         Ok(hash)
     }
 
     /// FinalizeBlock: executes every tx in order and returns their outcomes and the app hash.
-    pub fn finalize_block(&mut self, height: u64, time: (i64, u32), txs: &[impl AsRef<[u8]>]) -> Result<(Vec<TxOutcome>, Vec<Event>, [u8; 32]), AbciError> {
+    pub fn finalize_block(
+        &mut self,
+        height: u64,
+        time: (i64, u32),
+        txs: &[impl AsRef<[u8]>],
+    ) -> Result<(Vec<TxOutcome>, Vec<Event>, [u8; 32]), AbciError> {
         let expected = self.meta.height + 1;
         if height != expected {
-            return Err(SdkError::InvalidRequest(format!("FinalizeBlock for height {height}, expected {expected}")).into());
+            return Err(SdkError::InvalidRequest(format!(
+                "FinalizeBlock for height {height}, expected {expected}"
+            ))
+            .into());
         }
         let base = self.core.storage.latest_snapshot();
         let mut state = Overlay::new(&base);
         if let Some(genesis) = &self.genesis {
             state.apply(genesis.clone());
         }
-        let block = BlockInfo { height, time_seconds: time.0, time_nanos: time.1, chain_id: self.meta.chain_id.clone() };
+        let block = BlockInfo {
+            height,
+            time_seconds: time.0,
+            time_nanos: time.1,
+            chain_id: self.meta.chain_id.clone(),
+        };
 
         self.preverify_signatures(&state, txs);
 
         let mut block_events = Vec::new();
         {
             let mut gas = GasMeter::infinite();
-            let mut ctx = Ctx::new(&block, ExecMode::Finalize, &mut state, &mut gas, &mut block_events);
+            let mut ctx = Ctx::new(
+                &block,
+                ExecMode::Finalize,
+                &mut state,
+                &mut gas,
+                &mut block_events,
+            );
             for m in &self.core.modules {
                 m.begin_block(&mut ctx)?;
             }
         }
         let mut outcomes = Vec::with_capacity(txs.len());
         for tx in txs {
-            outcomes.push(self.core.execute_tx(&mut state, &block, tx.as_ref(), ExecMode::Finalize, true));
+            outcomes.push(self.core.execute_tx(
+                &mut state,
+                &block,
+                tx.as_ref(),
+                ExecMode::Finalize,
+                true,
+            ));
         }
         {
             let mut gas = GasMeter::infinite();
-            let mut ctx = Ctx::new(&block, ExecMode::Finalize, &mut state, &mut gas, &mut block_events);
+            let mut ctx = Ctx::new(
+                &block,
+                ExecMode::Finalize,
+                &mut state,
+                &mut gas,
+                &mut block_events,
+            );
             for m in &self.core.modules {
                 m.end_block(&mut ctx)?;
             }
         }
-        let meta = ChainMeta { height, block_time: time, ..self.meta.clone() };
+        let meta = ChainMeta {
+            height,
+            block_time: time,
+            ..self.meta.clone()
+        };
         state.set(META_KEY.to_string(), meta.encode());
         let changes = state.into_changes();
         let prepared = self.core.storage.prepare(&base, changes, Vec::new())?;
@@ -376,10 +533,18 @@ impl App {
                         Some(pk) => pk,
                         None => {
                             let any = tx.auth_info.signer_infos.get(i)?.public_key.as_ref()?;
-                            cosmrs::proto::cosmos::crypto::secp256k1::PubKey::decode(any.value.as_slice()).ok()?.key
+                            cosmrs::proto::cosmos::crypto::secp256k1::PubKey::decode(
+                                any.value.as_slice(),
+                            )
+                            .ok()?
+                            .key
                         }
                     };
-                    out.push((pubkey, tx.sign_bytes(chain_id, account.account_number), tx.signatures.get(i)?.clone()));
+                    out.push((
+                        pubkey,
+                        tx.sign_bytes(chain_id, account.account_number),
+                        tx.signatures.get(i)?.clone(),
+                    ));
                 }
                 Some(out)
             })
@@ -401,7 +566,11 @@ impl App {
         self.meta = pending.meta;
         self.genesis = None;
         self.reset_check_state();
-        let retain = if self.min_retain_blocks == 0 { 0 } else { self.meta.height.saturating_sub(self.min_retain_blocks) };
+        let retain = if self.min_retain_blocks == 0 {
+            0
+        } else {
+            self.meta.height.saturating_sub(self.min_retain_blocks)
+        };
         Ok(retain)
     }
 
@@ -421,11 +590,20 @@ impl App {
 }
 
 /// CheckTx against the mempool state; ReCheck re-runs a tx after a block was committed.
-pub fn check_tx(core: &AppCore, check: &Mutex<CheckState>, bytes: &[u8], recheck: bool) -> TxOutcome {
+pub fn check_tx(
+    core: &AppCore,
+    check: &Mutex<CheckState>,
+    bytes: &[u8],
+    recheck: bool,
+) -> TxOutcome {
     let mut guard = check.lock();
     let CheckState { state, block } = &mut *guard;
     let block = block.clone();
-    let mode = if recheck { ExecMode::ReCheck } else { ExecMode::Check };
+    let mode = if recheck {
+        ExecMode::ReCheck
+    } else {
+        ExecMode::Check
+    };
     core.execute_tx(state, &block, bytes, mode, false)
 }
 

@@ -16,7 +16,9 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_openledgerd");
 pub fn cometbft() -> Option<PathBuf> {
     match openledgerd::config::find_cometbft(None) {
         Ok(p) => Some(p),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("CI requires cometbft: {e}"),
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI requires cometbft: {e}")
+        }
         Err(e) => {
             eprintln!("SKIPPED: {e}");
             None
@@ -25,11 +27,19 @@ pub fn cometbft() -> Option<PathBuf> {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 pub fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).stdin(Stdio::null()).output().expect("run openledgerd")
+    Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run openledgerd")
 }
 
 pub fn run_ok(args: &[&str]) -> String {
@@ -49,7 +59,10 @@ pub fn wait_until<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Optio
         if let Some(v) = f() {
             return v;
         }
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -72,10 +85,20 @@ impl TestNode {
         let dir = tempfile::tempdir().expect("tempdir");
         let home = dir.path().join("home");
         let h = home.to_str().expect("utf-8 path").to_string();
-        run_ok(&["init", "e2e", "--chain-id", "openledger-local-1", "--home", &h]);
+        run_ok(&[
+            "init",
+            "e2e",
+            "--chain-id",
+            "openledger-local-1",
+            "--home",
+            &h,
+        ]);
         // Faster blocks for tests.
         let cfg = home.join("config/config.toml");
-        let mut doc: toml::Table = std::fs::read_to_string(&cfg).expect("config.toml").parse().expect("toml");
+        let mut doc: toml::Table = std::fs::read_to_string(&cfg)
+            .expect("config.toml")
+            .parse()
+            .expect("toml");
         if let Some(toml::Value::Table(c)) = doc.get_mut("consensus") {
             c.insert("timeout_commit".into(), toml::Value::String("300ms".into()));
             c.insert("timeout_propose".into(), toml::Value::String("1s".into()));
@@ -83,9 +106,20 @@ impl TestNode {
         std::fs::write(&cfg, toml::to_string(&doc).expect("toml")).expect("write config.toml");
         run_ok(&["keys", "add", "dev", "--home", &h]);
         run_ok(&["keys", "add", "bob", "--home", &h]);
-        let dev = run_ok(&["keys", "show", "dev", "-a", "--home", &h]).trim().to_string();
-        let bob = run_ok(&["keys", "show", "bob", "-a", "--home", &h]).trim().to_string();
-        run_ok(&["genesis", "add-account", "dev", "1000000000000uopen", "--home", &h]);
+        let dev = run_ok(&["keys", "show", "dev", "-a", "--home", &h])
+            .trim()
+            .to_string();
+        let bob = run_ok(&["keys", "show", "bob", "-a", "--home", &h])
+            .trim()
+            .to_string();
+        run_ok(&[
+            "genesis",
+            "add-account",
+            "dev",
+            "1000000000000uopen",
+            "--home",
+            &h,
+        ]);
         Self {
             dir,
             home,
@@ -112,8 +146,12 @@ impl TestNode {
     }
 
     pub fn start(&mut self) {
-        let log = std::fs::File::create(self.dir.path().join(format!("node-{}.log", Instant::now().elapsed().as_nanos())))
-            .expect("log file");
+        let log = std::fs::File::create(
+            self.dir
+                .path()
+                .join(format!("node-{}.log", Instant::now().elapsed().as_nanos())),
+        )
+        .expect("log file");
         let child = Command::new(BIN)
             .args([
                 "start",
@@ -135,17 +173,24 @@ impl TestNode {
             .expect("spawn openledgerd start");
         self.child = Some(child);
         let grpc = self.grpc_url();
-        wait_until("the node to commit block 2", Duration::from_secs(60), || {
-            if let Some(c) = self.child.as_mut() {
-                if let Ok(Some(status)) = c.try_wait() {
-                    panic!("openledgerd exited early: {status}\n{}", self.logs());
+        wait_until(
+            "the node to commit block 2",
+            Duration::from_secs(60),
+            || {
+                if let Some(c) = self.child.as_mut() {
+                    if let Ok(Some(status)) = c.try_wait() {
+                        panic!("openledgerd exited early: {status}\n{}", self.logs());
+                    }
                 }
-            }
-            let out = run(&["status", "--grpc-addr", &grpc, "--output", "json"]);
-            let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-            let h: u64 = v["sync_info"]["latest_block_height"].as_str()?.parse().ok()?;
-            (h >= 2).then_some(())
-        });
+                let out = run(&["status", "--grpc-addr", &grpc, "--output", "json"]);
+                let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+                let h: u64 = v["sync_info"]["latest_block_height"]
+                    .as_str()?
+                    .parse()
+                    .ok()?;
+                (h >= 2).then_some(())
+            },
+        );
     }
 
     pub fn logs(&self) -> String {
@@ -169,9 +214,11 @@ impl TestNode {
         }
         let rpc = self.rpc.clone();
         let p2p = self.p2p.clone();
-        wait_until("cometbft to release its ports", Duration::from_secs(30), || {
-            (TcpListener::bind(&rpc).is_ok() && TcpListener::bind(&p2p).is_ok()).then_some(())
-        });
+        wait_until(
+            "cometbft to release its ports",
+            Duration::from_secs(30),
+            || (TcpListener::bind(&rpc).is_ok() && TcpListener::bind(&p2p).is_ok()).then_some(()),
+        );
     }
 
     /// SIGTERM and wait, as Ctrl-C would.
@@ -193,14 +240,30 @@ impl TestNode {
     }
 
     pub fn height(&self) -> u64 {
-        let v: serde_json::Value =
-            serde_json::from_str(&run_ok(&["status", "--grpc-addr", &self.grpc_url(), "--output", "json"])).expect("json");
-        v["sync_info"]["latest_block_height"].as_str().and_then(|s| s.parse().ok()).expect("height")
+        let v: serde_json::Value = serde_json::from_str(&run_ok(&[
+            "status",
+            "--grpc-addr",
+            &self.grpc_url(),
+            "--output",
+            "json",
+        ]))
+        .expect("json");
+        v["sync_info"]["latest_block_height"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("height")
     }
 
     pub fn balance(&self, addr: &str) -> u128 {
         let v: serde_json::Value = serde_json::from_str(&run_ok(&[
-            "query", "bank", "balances", addr, "--grpc-addr", &self.grpc_url(), "--output", "json",
+            "query",
+            "bank",
+            "balances",
+            addr,
+            "--grpc-addr",
+            &self.grpc_url(),
+            "--output",
+            "json",
         ]))
         .expect("json");
         v["balances"]

@@ -94,25 +94,42 @@ pub mod u64_string {
     }
 }
 
-pub fn init(keeper: &AuthKeeper, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<(), AbciError> {
+pub fn init(
+    keeper: &AuthKeeper,
+    ctx: &mut Ctx<'_>,
+    genesis: &serde_json::Value,
+) -> Result<(), AbciError> {
     let state: GenesisState = if genesis.is_null() {
         GenesisState::default()
     } else {
         serde_json::from_value(genesis.clone()).map_err(|e| AuthError::Genesis(e.to_string()))?
     };
-    let p = state.params.as_ref().map(Params::from).unwrap_or_else(params::default_params);
+    let p = state
+        .params
+        .as_ref()
+        .map(Params::from)
+        .unwrap_or_else(params::default_params);
     keeper.set_params(ctx, &p)?;
     let mut max_number = None::<u64>;
     for acc in &state.accounts {
         if acc.type_url != base_account_type() {
-            return Err(AuthError::Genesis(format!("unsupported genesis account type {}", acc.type_url)).into());
+            return Err(AuthError::Genesis(format!(
+                "unsupported genesis account type {}",
+                acc.type_url
+            ))
+            .into());
         }
-        let address = Address::from_bech32(&acc.address).map_err(|e| AuthError::Genesis(e.to_string()))?;
+        let address =
+            Address::from_bech32(&acc.address).map_err(|e| AuthError::Genesis(e.to_string()))?;
         if keeper.account(ctx, &address)?.is_some() {
             return Err(AuthError::Genesis(format!("duplicate account {}", acc.address)).into());
         }
         if acc.pub_key.as_ref().is_some_and(|v| !v.is_null()) {
-            return Err(AuthError::Genesis(format!("{}: genesis public keys are not supported", acc.address)).into());
+            return Err(AuthError::Genesis(format!(
+                "{}: genesis public keys are not supported",
+                acc.address
+            ))
+            .into());
         }
         let account = Account {
             address,
@@ -122,11 +139,17 @@ pub fn init(keeper: &AuthKeeper, ctx: &mut Ctx<'_>, genesis: &serde_json::Value)
             module: None,
         };
         keeper.set_account(ctx, &account)?;
-        ctx.set(keys::address_by_number(acc.account_number), address.0.to_vec())?;
+        ctx.set(
+            keys::address_by_number(acc.account_number),
+            address.0.to_vec(),
+        )?;
         max_number = Some(max_number.map_or(acc.account_number, |m| m.max(acc.account_number)));
     }
     if let Some(m) = max_number {
-        ctx.set(keys::next_account_number().to_string(), (m + 1).to_be_bytes().to_vec())?;
+        ctx.set(
+            keys::next_account_number().to_string(),
+            (m + 1).to_be_bytes().to_vec(),
+        )?;
     }
     Ok(())
 }
@@ -135,7 +158,9 @@ pub fn export(keeper: &AuthKeeper, state: &dyn KvRead) -> Result<serde_json::Val
     let p = keeper.params_at(state)?;
     let mut accounts = Vec::new();
     for (key, _) in state.prefix(keys::accounts_prefix())? {
-        let Some(addr) = keys::address_from_account_key(&key) else { continue };
+        let Some(addr) = keys::address_from_account_key(&key) else {
+            continue;
+        };
         if let Some(acc) = keeper.account_at(state, &addr)? {
             if acc.module.is_some() {
                 continue;
@@ -149,6 +174,9 @@ pub fn export(keeper: &AuthKeeper, state: &dyn KvRead) -> Result<serde_json::Val
             });
         }
     }
-    serde_json::to_value(GenesisState { params: Some(ParamsJson::from(&p)), accounts })
-        .map_err(|e| AuthError::Genesis(e.to_string()).into())
+    serde_json::to_value(GenesisState {
+        params: Some(ParamsJson::from(&p)),
+        accounts,
+    })
+    .map_err(|e| AuthError::Genesis(e.to_string()).into())
 }

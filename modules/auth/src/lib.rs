@@ -40,7 +40,10 @@ impl Account {
     pub fn to_base_proto(&self) -> BaseAccount {
         BaseAccount {
             address: self.address.to_bech32(),
-            pub_key: self.pub_key.as_ref().map(|k| pack_any(&Secp256k1PubKey { key: k.clone() })),
+            pub_key: self
+                .pub_key
+                .as_ref()
+                .map(|k| pack_any(&Secp256k1PubKey { key: k.clone() })),
             account_number: self.account_number,
             sequence: self.sequence,
         }
@@ -61,20 +64,35 @@ impl Account {
     pub fn from_any(any: &Any) -> Result<Self, AuthError> {
         let corrupt = |e: &dyn std::fmt::Display| AuthError::Corrupt(e.to_string());
         let (base, module) = if any.type_url == type_url::<BaseAccount>() {
-            (BaseAccount::decode(any.value.as_slice()).map_err(|e| corrupt(&e))?, None)
+            (
+                BaseAccount::decode(any.value.as_slice()).map_err(|e| corrupt(&e))?,
+                None,
+            )
         } else if any.type_url == type_url::<ModuleAccount>() {
             let m = ModuleAccount::decode(any.value.as_slice()).map_err(|e| corrupt(&e))?;
-            let base = m.base_account.ok_or_else(|| corrupt(&"module account without base"))?;
+            let base = m
+                .base_account
+                .ok_or_else(|| corrupt(&"module account without base"))?;
             (base, Some((m.name, m.permissions)))
         } else {
-            return Err(AuthError::Corrupt(format!("unsupported account type {}", any.type_url)));
+            return Err(AuthError::Corrupt(format!(
+                "unsupported account type {}",
+                any.type_url
+            )));
         };
         let pub_key = match base.pub_key {
             None => None,
-            Some(pk) if pk.type_url == type_url::<Secp256k1PubKey>() => {
-                Some(Secp256k1PubKey::decode(pk.value.as_slice()).map_err(|e| corrupt(&e))?.key)
+            Some(pk) if pk.type_url == type_url::<Secp256k1PubKey>() => Some(
+                Secp256k1PubKey::decode(pk.value.as_slice())
+                    .map_err(|e| corrupt(&e))?
+                    .key,
+            ),
+            Some(pk) => {
+                return Err(AuthError::Corrupt(format!(
+                    "unsupported key type {}",
+                    pk.type_url
+                )));
             }
-            Some(pk) => return Err(AuthError::Corrupt(format!("unsupported key type {}", pk.type_url))),
         };
         Ok(Account {
             address: Address::from_bech32(&base.address).map_err(|e| corrupt(&e))?,
@@ -92,7 +110,11 @@ pub struct AuthKeeper;
 
 impl AuthKeeper {
     /// Reads an account without gas (queries).
-    pub fn account_at(&self, state: &dyn KvRead, addr: &Address) -> Result<Option<Account>, AbciError> {
+    pub fn account_at(
+        &self,
+        state: &dyn KvRead,
+        addr: &Address,
+    ) -> Result<Option<Account>, AbciError> {
         match state.get(&keys::account(addr))? {
             None => Ok(None),
             Some(bytes) => Ok(Some(decode_account(&bytes)?)),
@@ -108,20 +130,34 @@ impl AuthKeeper {
     }
 
     pub fn set_account(&self, ctx: &mut Ctx<'_>, account: &Account) -> Result<(), AbciError> {
-        ctx.set(keys::account(&account.address), account.to_any().encode_to_vec())
+        ctx.set(
+            keys::account(&account.address),
+            account.to_any().encode_to_vec(),
+        )
     }
 
     /// Creates a new account with the next account number.
     pub fn create_account(&self, ctx: &mut Ctx<'_>, addr: Address) -> Result<Account, AbciError> {
         let number = self.next_account_number(ctx)?;
-        let account = Account { address: addr, pub_key: None, account_number: number, sequence: 0, module: None };
+        let account = Account {
+            address: addr,
+            pub_key: None,
+            account_number: number,
+            sequence: 0,
+            module: None,
+        };
         self.set_account(ctx, &account)?;
         ctx.set(keys::address_by_number(number), addr.0.to_vec())?;
         Ok(account)
     }
 
     /// The module account `name`, created on first use.
-    pub fn module_account(&self, ctx: &mut Ctx<'_>, name: &str, permissions: &[&str]) -> Result<Account, AbciError> {
+    pub fn module_account(
+        &self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        permissions: &[&str],
+    ) -> Result<Account, AbciError> {
         let addr = Address::module(name);
         if let Some(acc) = self.account(ctx, &addr)? {
             return Ok(acc);
@@ -132,7 +168,10 @@ impl AuthKeeper {
             pub_key: None,
             account_number: number,
             sequence: 0,
-            module: Some((name.to_string(), permissions.iter().map(|p| p.to_string()).collect())),
+            module: Some((
+                name.to_string(),
+                permissions.iter().map(|p| p.to_string()).collect(),
+            )),
         };
         self.set_account(ctx, &account)?;
         ctx.set(keys::address_by_number(number), addr.0.to_vec())?;
@@ -144,21 +183,28 @@ impl AuthKeeper {
             None => 0,
             Some(b) => decode_u64(&b)?,
         };
-        ctx.set(keys::next_account_number().to_string(), current.saturating_add(1).to_be_bytes().to_vec())?;
+        ctx.set(
+            keys::next_account_number().to_string(),
+            current.saturating_add(1).to_be_bytes().to_vec(),
+        )?;
         Ok(current)
     }
 
     pub fn params_at(&self, state: &dyn KvRead) -> Result<Params, AbciError> {
         match state.get(keys::params())? {
             None => Ok(params::default_params()),
-            Some(b) => Params::decode(b.as_slice()).map_err(|e| AuthError::Corrupt(e.to_string()).into()),
+            Some(b) => {
+                Params::decode(b.as_slice()).map_err(|e| AuthError::Corrupt(e.to_string()).into())
+            }
         }
     }
 
     pub fn params(&self, ctx: &mut Ctx<'_>) -> Result<Params, AbciError> {
         match ctx.get(keys::params())? {
             None => Ok(params::default_params()),
-            Some(b) => Params::decode(b.as_slice()).map_err(|e| AuthError::Corrupt(e.to_string()).into()),
+            Some(b) => {
+                Params::decode(b.as_slice()).map_err(|e| AuthError::Corrupt(e.to_string()).into())
+            }
         }
     }
 
@@ -174,7 +220,9 @@ fn decode_account(bytes: &[u8]) -> Result<Account, AbciError> {
 }
 
 fn decode_u64(b: &[u8]) -> Result<u64, AbciError> {
-    let arr: [u8; 8] = b.try_into().map_err(|_| AuthError::Corrupt("bad counter".into()))?;
+    let arr: [u8; 8] = b
+        .try_into()
+        .map_err(|_| AuthError::Corrupt("bad counter".into()))?;
     Ok(u64::from_be_bytes(arr))
 }
 
@@ -189,7 +237,11 @@ impl Module for AuthModule {
         keys::PREFIX
     }
 
-    fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<(), AbciError> {
+    fn init_genesis(
+        &self,
+        ctx: &mut Ctx<'_>,
+        genesis: &serde_json::Value,
+    ) -> Result<(), AbciError> {
         genesis::init(&self.keeper, ctx, genesis)
     }
 

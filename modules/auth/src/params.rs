@@ -15,8 +15,14 @@ pub fn default_params() -> Params {
 }
 
 pub fn validate(p: &Params) -> Result<(), AuthError> {
-    if p.max_memo_characters == 0 || p.tx_sig_limit == 0 || p.tx_size_cost_per_byte == 0 || p.sig_verify_cost_secp256k1 == 0 {
-        return Err(AuthError::Params("every auth param must be positive".into()));
+    if p.max_memo_characters == 0
+        || p.tx_sig_limit == 0
+        || p.tx_size_cost_per_byte == 0
+        || p.sig_verify_cost_secp256k1 == 0
+    {
+        return Err(AuthError::Params(
+            "every auth param must be positive".into(),
+        ));
     }
     Ok(())
 }

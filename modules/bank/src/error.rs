@@ -27,7 +27,9 @@ pub enum BankError {
 impl CodedError for BankError {
     fn codespace(&self) -> &'static str {
         match self {
-            BankError::InsufficientFunds { .. } | BankError::InvalidCoins(_) | BankError::InvalidAuthority { .. } => "sdk",
+            BankError::InsufficientFunds { .. }
+            | BankError::InvalidCoins(_)
+            | BankError::InvalidAuthority { .. } => "sdk",
             _ => "bank",
         }
     }

@@ -49,7 +49,11 @@ pub struct Balance {
     pub coins: Vec<Coin>,
 }
 
-pub fn init(keeper: &BankKeeper, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<(), AbciError> {
+pub fn init(
+    keeper: &BankKeeper,
+    ctx: &mut Ctx<'_>,
+    genesis: &serde_json::Value,
+) -> Result<(), AbciError> {
     let state: GenesisState = if genesis.is_null() {
         GenesisState::default()
     } else {
@@ -58,29 +62,45 @@ pub fn init(keeper: &BankKeeper, ctx: &mut Ctx<'_>, genesis: &serde_json::Value)
     let mut p = match &state.params {
         None => params::default_params(),
         Some(pj) => Params {
-            send_enabled: pj.send_enabled.iter().map(|s| SendEnabled { denom: s.denom.clone(), enabled: s.enabled }).collect(),
+            send_enabled: pj
+                .send_enabled
+                .iter()
+                .map(|s| SendEnabled {
+                    denom: s.denom.clone(),
+                    enabled: s.enabled,
+                })
+                .collect(),
             default_send_enabled: pj.default_send_enabled,
         },
     };
     p.send_enabled
-        .extend(state.send_enabled.iter().map(|s| SendEnabled { denom: s.denom.clone(), enabled: s.enabled }));
+        .extend(state.send_enabled.iter().map(|s| SendEnabled {
+            denom: s.denom.clone(),
+            enabled: s.enabled,
+        }));
     keeper.set_params(ctx, &p)?;
 
     let mut total = Coins::new();
     let mut seen = std::collections::BTreeSet::new();
     for b in &state.balances {
-        let addr = Address::from_bech32(&b.address).map_err(|e| BankError::Genesis(e.to_string()))?;
+        let addr =
+            Address::from_bech32(&b.address).map_err(|e| BankError::Genesis(e.to_string()))?;
         if !seen.insert(addr) {
             return Err(BankError::Genesis(format!("duplicate balance for {}", b.address)).into());
         }
-        let coins = Coins::from_vec(b.coins.clone()).map_err(|e| BankError::Genesis(format!("{}: {e}", b.address)))?;
+        let coins = Coins::from_vec(b.coins.clone())
+            .map_err(|e| BankError::Genesis(format!("{}: {e}", b.address)))?;
         for coin in coins.iter() {
-            ctx.set(keys::balance(&addr, &coin.denom), coin.amount.to_string().into_bytes())?;
+            ctx.set(
+                keys::balance(&addr, &coin.denom),
+                coin.amount.to_string().into_bytes(),
+            )?;
         }
         total = total.checked_add(&coins)?;
     }
     if !state.supply.is_empty() {
-        let declared = Coins::from_vec(state.supply.clone()).map_err(|e| BankError::Genesis(e.to_string()))?;
+        let declared =
+            Coins::from_vec(state.supply.clone()).map_err(|e| BankError::Genesis(e.to_string()))?;
         if declared != total {
             return Err(BankError::Genesis(format!(
                 "genesis supply {declared} does not equal the sum of balances {total}"
@@ -89,7 +109,10 @@ pub fn init(keeper: &BankKeeper, ctx: &mut Ctx<'_>, genesis: &serde_json::Value)
         }
     }
     for coin in total.iter() {
-        ctx.set(keys::supply(&coin.denom), coin.amount.to_string().into_bytes())?;
+        ctx.set(
+            keys::supply(&coin.denom),
+            coin.amount.to_string().into_bytes(),
+        )?;
     }
     Ok(())
 }
@@ -111,7 +134,14 @@ pub fn export(keeper: &BankKeeper, state: &dyn KvRead) -> Result<serde_json::Val
     }
     let g = GenesisState {
         params: Some(ParamsJson {
-            send_enabled: p.send_enabled.iter().map(|s| SendEnabledJson { denom: s.denom.clone(), enabled: s.enabled }).collect(),
+            send_enabled: p
+                .send_enabled
+                .iter()
+                .map(|s| SendEnabledJson {
+                    denom: s.denom.clone(),
+                    enabled: s.enabled,
+                })
+                .collect(),
             default_send_enabled: p.default_send_enabled,
         }),
         balances,

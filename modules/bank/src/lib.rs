@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use cosmrs::proto::cosmos::bank::v1beta1::Params;
 use openledger_framework::coins::parse_amount;
-use openledger_framework::{AbciError, Address, Coin, Coins, Ctx, Event, KvRead, Module, MsgResponse, QueryRouter};
+use openledger_framework::{
+    AbciError, Address, Coin, Coins, Ctx, Event, KvRead, Module, MsgResponse, QueryRouter,
+};
 use prost::Message;
 
 pub use error::BankError;
@@ -39,8 +41,16 @@ pub struct BankKeeper {
 }
 
 impl BankKeeper {
-    pub fn new(accounts: Arc<dyn AccountKeeper>, blocked_modules: &[&str], authority: Address) -> Self {
-        Self { accounts, blocked: blocked_modules.iter().map(|m| Address::module(m)).collect(), authority }
+    pub fn new(
+        accounts: Arc<dyn AccountKeeper>,
+        blocked_modules: &[&str],
+        authority: Address,
+    ) -> Self {
+        Self {
+            accounts,
+            blocked: blocked_modules.iter().map(|m| Address::module(m)).collect(),
+            authority,
+        }
     }
 
     pub fn authority(&self) -> Address {
@@ -51,18 +61,30 @@ impl BankKeeper {
         self.blocked.contains(addr)
     }
 
-    pub fn balance_at(&self, state: &dyn KvRead, addr: &Address, denom: &str) -> Result<u128, AbciError> {
+    pub fn balance_at(
+        &self,
+        state: &dyn KvRead,
+        addr: &Address,
+        denom: &str,
+    ) -> Result<u128, AbciError> {
         decode_amount(state.get(&keys::balance(addr, denom))?)
     }
 
-    pub fn balance(&self, ctx: &mut Ctx<'_>, addr: &Address, denom: &str) -> Result<u128, AbciError> {
+    pub fn balance(
+        &self,
+        ctx: &mut Ctx<'_>,
+        addr: &Address,
+        denom: &str,
+    ) -> Result<u128, AbciError> {
         decode_amount(ctx.get(&keys::balance(addr, denom))?)
     }
 
     pub fn all_balances_at(&self, state: &dyn KvRead, addr: &Address) -> Result<Coins, AbciError> {
         let mut coins = Vec::new();
         for (key, value) in state.prefix(&keys::balances_of(addr))? {
-            let Some((_, denom)) = keys::parse_balance_key(&key) else { continue };
+            let Some((_, denom)) = keys::parse_balance_key(&key) else {
+                continue;
+            };
             coins.push(Coin::new(decode_amount(Some(value))?, denom));
         }
         Ok(Coins::from_vec(coins)?)
@@ -81,9 +103,19 @@ impl BankKeeper {
         Ok(Coins::from_vec(coins)?)
     }
 
-    fn set_balance(&self, ctx: &mut Ctx<'_>, addr: &Address, denom: &str, amount: u128) -> Result<(), AbciError> {
+    fn set_balance(
+        &self,
+        ctx: &mut Ctx<'_>,
+        addr: &Address,
+        denom: &str,
+        amount: u128,
+    ) -> Result<(), AbciError> {
         let key = keys::balance(addr, denom);
-        if amount == 0 { ctx.delete(key) } else { ctx.set(key, amount.to_string().into_bytes()) }
+        if amount == 0 {
+            ctx.delete(key)
+        } else {
+            ctx.set(key, amount.to_string().into_bytes())
+        }
     }
 
     fn sub_coins(&self, ctx: &mut Ctx<'_>, addr: &Address, coins: &Coins) -> Result<(), AbciError> {
@@ -98,22 +130,38 @@ impl BankKeeper {
             };
             self.set_balance(ctx, addr, &coin.denom, left)?;
         }
-        ctx.emit(Event::new("coin_spent").attr("spender", addr.to_bech32()).attr("amount", coins.to_string()));
+        ctx.emit(
+            Event::new("coin_spent")
+                .attr("spender", addr.to_bech32())
+                .attr("amount", coins.to_string()),
+        );
         Ok(())
     }
 
     fn add_coins(&self, ctx: &mut Ctx<'_>, addr: &Address, coins: &Coins) -> Result<(), AbciError> {
         for coin in coins.iter() {
             let balance = self.balance(ctx, addr, &coin.denom)?;
-            let sum = balance.checked_add(coin.amount).ok_or_else(|| BankError::Overflow(coin.denom.clone()))?;
+            let sum = balance
+                .checked_add(coin.amount)
+                .ok_or_else(|| BankError::Overflow(coin.denom.clone()))?;
             self.set_balance(ctx, addr, &coin.denom, sum)?;
         }
-        ctx.emit(Event::new("coin_received").attr("receiver", addr.to_bech32()).attr("amount", coins.to_string()));
+        ctx.emit(
+            Event::new("coin_received")
+                .attr("receiver", addr.to_bech32())
+                .attr("amount", coins.to_string()),
+        );
         Ok(())
     }
 
     /// Moves coins between accounts, creating the recipient's account if needed.
-    pub fn send(&self, ctx: &mut Ctx<'_>, from: &Address, to: &Address, coins: &Coins) -> Result<(), AbciError> {
+    pub fn send(
+        &self,
+        ctx: &mut Ctx<'_>,
+        from: &Address,
+        to: &Address,
+        coins: &Coins,
+    ) -> Result<(), AbciError> {
         self.sub_coins(ctx, from, coins)?;
         self.accounts.ensure_account(ctx, *to)?;
         self.add_coins(ctx, to, coins)?;
@@ -126,12 +174,24 @@ impl BankKeeper {
         Ok(())
     }
 
-    pub fn send_to_module(&self, ctx: &mut Ctx<'_>, from: &Address, module: &str, coins: &Coins) -> Result<(), AbciError> {
+    pub fn send_to_module(
+        &self,
+        ctx: &mut Ctx<'_>,
+        from: &Address,
+        module: &str,
+        coins: &Coins,
+    ) -> Result<(), AbciError> {
         let to = self.accounts.module_address(ctx, module)?;
         self.send(ctx, from, &to, coins)
     }
 
-    pub fn send_from_module(&self, ctx: &mut Ctx<'_>, module: &str, to: &Address, coins: &Coins) -> Result<(), AbciError> {
+    pub fn send_from_module(
+        &self,
+        ctx: &mut Ctx<'_>,
+        module: &str,
+        to: &Address,
+        coins: &Coins,
+    ) -> Result<(), AbciError> {
         let from = self.accounts.module_address(ctx, module)?;
         self.send(ctx, &from, to, coins)
     }
@@ -142,10 +202,16 @@ impl BankKeeper {
         self.add_coins(ctx, &to, coins)?;
         for coin in coins.iter() {
             let supply = decode_amount(ctx.get(&keys::supply(&coin.denom))?)?;
-            let next = supply.checked_add(coin.amount).ok_or_else(|| BankError::Overflow(coin.denom.clone()))?;
+            let next = supply
+                .checked_add(coin.amount)
+                .ok_or_else(|| BankError::Overflow(coin.denom.clone()))?;
             ctx.set(keys::supply(&coin.denom), next.to_string().into_bytes())?;
         }
-        ctx.emit(Event::new("coinbase").attr("minter", to.to_bech32()).attr("amount", coins.to_string()));
+        ctx.emit(
+            Event::new("coinbase")
+                .attr("minter", to.to_bech32())
+                .attr("amount", coins.to_string()),
+        );
         Ok(())
     }
 
@@ -155,25 +221,39 @@ impl BankKeeper {
         self.sub_coins(ctx, &from, coins)?;
         for coin in coins.iter() {
             let supply = decode_amount(ctx.get(&keys::supply(&coin.denom))?)?;
-            let next = supply.checked_sub(coin.amount).ok_or_else(|| BankError::Corrupt("supply underflow".into()))?;
+            let next = supply
+                .checked_sub(coin.amount)
+                .ok_or_else(|| BankError::Corrupt("supply underflow".into()))?;
             let key = keys::supply(&coin.denom);
-            if next == 0 { ctx.delete(key)? } else { ctx.set(key, next.to_string().into_bytes())? }
+            if next == 0 {
+                ctx.delete(key)?
+            } else {
+                ctx.set(key, next.to_string().into_bytes())?
+            }
         }
-        ctx.emit(Event::new("burn").attr("burner", from.to_bech32()).attr("amount", coins.to_string()));
+        ctx.emit(
+            Event::new("burn")
+                .attr("burner", from.to_bech32())
+                .attr("amount", coins.to_string()),
+        );
         Ok(())
     }
 
     pub fn params_at(&self, state: &dyn KvRead) -> Result<Params, AbciError> {
         match state.get(keys::params())? {
             None => Ok(params::default_params()),
-            Some(b) => Params::decode(b.as_slice()).map_err(|e| BankError::Corrupt(e.to_string()).into()),
+            Some(b) => {
+                Params::decode(b.as_slice()).map_err(|e| BankError::Corrupt(e.to_string()).into())
+            }
         }
     }
 
     pub fn params(&self, ctx: &mut Ctx<'_>) -> Result<Params, AbciError> {
         match ctx.get(keys::params())? {
             None => Ok(params::default_params()),
-            Some(b) => Params::decode(b.as_slice()).map_err(|e| BankError::Corrupt(e.to_string()).into()),
+            Some(b) => {
+                Params::decode(b.as_slice()).map_err(|e| BankError::Corrupt(e.to_string()).into())
+            }
         }
     }
 
@@ -224,7 +304,11 @@ impl Module for BankModule {
         keys::PREFIX
     }
 
-    fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<(), AbciError> {
+    fn init_genesis(
+        &self,
+        ctx: &mut Ctx<'_>,
+        genesis: &serde_json::Value,
+    ) -> Result<(), AbciError> {
         genesis::init(&self.keeper, ctx, genesis)
     }
 

@@ -2,7 +2,8 @@
 
 use cosmrs::Any;
 use cosmrs::proto::cosmos::bank::v1beta1::{
-    MsgMultiSend, MsgMultiSendResponse, MsgSend, MsgSendResponse, MsgUpdateParams, MsgUpdateParamsResponse,
+    MsgMultiSend, MsgMultiSendResponse, MsgSend, MsgSendResponse, MsgUpdateParams,
+    MsgUpdateParamsResponse,
 };
 use openledger_framework::error::SdkError;
 use openledger_framework::{AbciError, Address, Coins, Ctx, Event, MsgResponse, decode_msg};
@@ -14,7 +15,9 @@ pub const MSG_MULTI_SEND: &str = "/cosmos.bank.v1beta1.MsgMultiSend";
 pub const MSG_UPDATE_PARAMS: &str = "/cosmos.bank.v1beta1.MsgUpdateParams";
 pub const TYPE_URLS: &[&str] = &[MSG_SEND, MSG_MULTI_SEND, MSG_UPDATE_PARAMS];
 
-fn nonempty_coins(coins: &[cosmrs::proto::cosmos::base::v1beta1::Coin]) -> Result<Coins, AbciError> {
+fn nonempty_coins(
+    coins: &[cosmrs::proto::cosmos::base::v1beta1::Coin],
+) -> Result<Coins, AbciError> {
     let coins = Coins::from_proto(coins)?;
     if coins.is_empty() {
         return Err(BankError::InvalidCoins("amount must be positive".into()).into());
@@ -23,7 +26,8 @@ fn nonempty_coins(coins: &[cosmrs::proto::cosmos::base::v1beta1::Coin]) -> Resul
 }
 
 fn address(field: &str, s: &str) -> Result<Address, AbciError> {
-    Address::from_bech32(s).map_err(|e| SdkError::InvalidAddress(format!("invalid {field} address: {e}")).into())
+    Address::from_bech32(s)
+        .map_err(|e| SdkError::InvalidAddress(format!("invalid {field} address: {e}")).into())
 }
 
 /// Stateless checks; returns the signers.
@@ -39,7 +43,9 @@ pub fn validate(msg: &Any) -> Result<Vec<Address>, AbciError> {
         MSG_MULTI_SEND => {
             let m: MsgMultiSend = decode_msg(msg)?;
             let [input] = m.inputs.as_slice() else {
-                return Err(SdkError::InvalidRequest("multi-send takes exactly one input".into()).into());
+                return Err(
+                    SdkError::InvalidRequest("multi-send takes exactly one input".into()).into(),
+                );
             };
             if m.outputs.is_empty() {
                 return Err(SdkError::InvalidRequest("no outputs to send".into()).into());
@@ -60,11 +66,17 @@ pub fn validate(msg: &Any) -> Result<Vec<Address>, AbciError> {
             let m: MsgUpdateParams = decode_msg(msg)?;
             Ok(vec![address("authority", &m.authority)?])
         }
-        other => Err(SdkError::UnknownRequest(format!("unrecognized bank message type: {other}")).into()),
+        other => {
+            Err(SdkError::UnknownRequest(format!("unrecognized bank message type: {other}")).into())
+        }
     }
 }
 
-pub fn deliver(keeper: &BankKeeper, ctx: &mut Ctx<'_>, msg: &Any) -> Result<MsgResponse, AbciError> {
+pub fn deliver(
+    keeper: &BankKeeper,
+    ctx: &mut Ctx<'_>,
+    msg: &Any,
+) -> Result<MsgResponse, AbciError> {
     match msg.type_url.as_str() {
         MSG_SEND => {
             let m: MsgSend = decode_msg(msg)?;
@@ -82,7 +94,9 @@ pub fn deliver(keeper: &BankKeeper, ctx: &mut Ctx<'_>, msg: &Any) -> Result<MsgR
         MSG_MULTI_SEND => {
             let m: MsgMultiSend = decode_msg(msg)?;
             let [input] = m.inputs.as_slice() else {
-                return Err(SdkError::InvalidRequest("multi-send takes exactly one input".into()).into());
+                return Err(
+                    SdkError::InvalidRequest("multi-send takes exactly one input".into()).into(),
+                );
             };
             let from = address("input", &input.address)?;
             let total = nonempty_coins(&input.coins)?;
@@ -106,10 +120,14 @@ pub fn deliver(keeper: &BankKeeper, ctx: &mut Ctx<'_>, msg: &Any) -> Result<MsgR
                 }
                 .into());
             }
-            let params = m.params.ok_or_else(|| SdkError::InvalidRequest("params must be set".into()))?;
+            let params = m
+                .params
+                .ok_or_else(|| SdkError::InvalidRequest("params must be set".into()))?;
             keeper.set_params(ctx, &params)?;
             Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
         }
-        other => Err(SdkError::UnknownRequest(format!("unrecognized bank message type: {other}")).into()),
+        other => {
+            Err(SdkError::UnknownRequest(format!("unrecognized bank message type: {other}")).into())
+        }
     }
 }

@@ -5,9 +5,15 @@
 use cosmrs::proto::cosmos::bank::v1beta1::Params;
 
 pub fn default_params() -> Params {
-    Params { send_enabled: Vec::new(), default_send_enabled: true }
+    Params {
+        send_enabled: Vec::new(),
+        default_send_enabled: true,
+    }
 }
 
 pub fn send_enabled(p: &Params, denom: &str) -> bool {
-    p.send_enabled.iter().find(|s| s.denom == denom).map_or(p.default_send_enabled, |s| s.enabled)
+    p.send_enabled
+        .iter()
+        .find(|s| s.denom == denom)
+        .map_or(p.default_send_enabled, |s| s.enabled)
 }

@@ -9,31 +9,45 @@ use crate::{BankKeeper, keys};
 
 pub fn register(keeper: BankKeeper, r: &mut QueryRouter) {
     let k = keeper.clone();
-    r.add("/cosmos.bank.v1beta1.Query/Balance", move |s: &dyn KvRead, req: QueryBalanceRequest| {
-        let addr = Address::from_bech32(&req.address)?;
-        validate_denom(&req.denom)?;
-        let amount = k.balance_at(s, &addr, &req.denom)?;
-        Ok(QueryBalanceResponse { balance: Some(Coin::new(amount, req.denom).to_proto()) })
-    });
+    r.add(
+        "/cosmos.bank.v1beta1.Query/Balance",
+        move |s: &dyn KvRead, req: QueryBalanceRequest| {
+            let addr = Address::from_bech32(&req.address)?;
+            validate_denom(&req.denom)?;
+            let amount = k.balance_at(s, &addr, &req.denom)?;
+            Ok(QueryBalanceResponse {
+                balance: Some(Coin::new(amount, req.denom).to_proto()),
+            })
+        },
+    );
     let k = keeper.clone();
-    r.add("/cosmos.bank.v1beta1.Query/AllBalances", move |s: &dyn KvRead, req: QueryAllBalancesRequest| {
-        let addr = Address::from_bech32(&req.address)?;
-        let items: Vec<(String, Coin)> =
-            k.all_balances_at(s, &addr)?.into_iter().map(|c| (c.denom.clone(), c)).collect();
-        let (page, pagination) = paginate(items, req.pagination.as_ref())?;
-        Ok(QueryAllBalancesResponse {
-            balances: page.iter().map(Coin::to_proto).collect(),
-            pagination: Some(pagination),
-        })
-    });
+    r.add(
+        "/cosmos.bank.v1beta1.Query/AllBalances",
+        move |s: &dyn KvRead, req: QueryAllBalancesRequest| {
+            let addr = Address::from_bech32(&req.address)?;
+            let items: Vec<(String, Coin)> = k
+                .all_balances_at(s, &addr)?
+                .into_iter()
+                .map(|c| (c.denom.clone(), c))
+                .collect();
+            let (page, pagination) = paginate(items, req.pagination.as_ref())?;
+            Ok(QueryAllBalancesResponse {
+                balances: page.iter().map(Coin::to_proto).collect(),
+                pagination: Some(pagination),
+            })
+        },
+    );
     let k = keeper.clone();
     r.add(
         "/cosmos.bank.v1beta1.Query/SpendableBalances",
         move |s: &dyn KvRead, req: QuerySpendableBalancesRequest| {
             // No vesting accounts: everything held is spendable.
             let addr = Address::from_bech32(&req.address)?;
-            let items: Vec<(String, Coin)> =
-                k.all_balances_at(s, &addr)?.into_iter().map(|c| (c.denom.clone(), c)).collect();
+            let items: Vec<(String, Coin)> = k
+                .all_balances_at(s, &addr)?
+                .into_iter()
+                .map(|c| (c.denom.clone(), c))
+                .collect();
             let (page, pagination) = paginate(items, req.pagination.as_ref())?;
             Ok(QuerySpendableBalancesResponse {
                 balances: page.iter().map(Coin::to_proto).collect(),
@@ -48,42 +62,72 @@ pub fn register(keeper: BankKeeper, r: &mut QueryRouter) {
             let addr = Address::from_bech32(&req.address)?;
             validate_denom(&req.denom)?;
             let amount = k.balance_at(s, &addr, &req.denom)?;
-            Ok(QuerySpendableBalanceByDenomResponse { balance: Some(Coin::new(amount, req.denom).to_proto()) })
+            Ok(QuerySpendableBalanceByDenomResponse {
+                balance: Some(Coin::new(amount, req.denom).to_proto()),
+            })
         },
     );
     let k = keeper.clone();
-    r.add("/cosmos.bank.v1beta1.Query/TotalSupply", move |s: &dyn KvRead, req: QueryTotalSupplyRequest| {
-        let items: Vec<(String, Coin)> =
-            k.total_supply_at(s)?.into_iter().map(|c| (c.denom.clone(), c)).collect();
-        let (page, pagination) = paginate(items, req.pagination.as_ref())?;
-        Ok(QueryTotalSupplyResponse { supply: page.iter().map(Coin::to_proto).collect(), pagination: Some(pagination) })
-    });
+    r.add(
+        "/cosmos.bank.v1beta1.Query/TotalSupply",
+        move |s: &dyn KvRead, req: QueryTotalSupplyRequest| {
+            let items: Vec<(String, Coin)> = k
+                .total_supply_at(s)?
+                .into_iter()
+                .map(|c| (c.denom.clone(), c))
+                .collect();
+            let (page, pagination) = paginate(items, req.pagination.as_ref())?;
+            Ok(QueryTotalSupplyResponse {
+                supply: page.iter().map(Coin::to_proto).collect(),
+                pagination: Some(pagination),
+            })
+        },
+    );
     let k = keeper.clone();
-    r.add("/cosmos.bank.v1beta1.Query/SupplyOf", move |s: &dyn KvRead, req: QuerySupplyOfRequest| {
-        validate_denom(&req.denom)?;
-        let amount = k.supply_at(s, &req.denom)?;
-        Ok(QuerySupplyOfResponse { amount: Some(Coin::new(amount, req.denom).to_proto()) })
-    });
+    r.add(
+        "/cosmos.bank.v1beta1.Query/SupplyOf",
+        move |s: &dyn KvRead, req: QuerySupplyOfRequest| {
+            validate_denom(&req.denom)?;
+            let amount = k.supply_at(s, &req.denom)?;
+            Ok(QuerySupplyOfResponse {
+                amount: Some(Coin::new(amount, req.denom).to_proto()),
+            })
+        },
+    );
     let k = keeper.clone();
-    r.add("/cosmos.bank.v1beta1.Query/Params", move |s: &dyn KvRead, _: QueryParamsRequest| {
-        Ok(QueryParamsResponse { params: Some(k.params_at(s)?) })
-    });
+    r.add(
+        "/cosmos.bank.v1beta1.Query/Params",
+        move |s: &dyn KvRead, _: QueryParamsRequest| {
+            Ok(QueryParamsResponse {
+                params: Some(k.params_at(s)?),
+            })
+        },
+    );
     let k = keeper;
-    r.add("/cosmos.bank.v1beta1.Query/DenomOwners", move |s: &dyn KvRead, req: QueryDenomOwnersRequest| {
-        validate_denom(&req.denom)?;
-        let mut owners = Vec::new();
-        for (key, _) in s.prefix(keys::all_balances())? {
-            if let Some((addr, denom)) = keys::parse_balance_key(&key) {
-                if denom == req.denom {
-                    let amount = k.balance_at(s, &addr, denom)?;
-                    owners.push((key.clone(), DenomOwner {
-                        address: addr.to_bech32(),
-                        balance: Some(Coin::new(amount, denom).to_proto()),
-                    }));
+    r.add(
+        "/cosmos.bank.v1beta1.Query/DenomOwners",
+        move |s: &dyn KvRead, req: QueryDenomOwnersRequest| {
+            validate_denom(&req.denom)?;
+            let mut owners = Vec::new();
+            for (key, _) in s.prefix(keys::all_balances())? {
+                if let Some((addr, denom)) = keys::parse_balance_key(&key) {
+                    if denom == req.denom {
+                        let amount = k.balance_at(s, &addr, denom)?;
+                        owners.push((
+                            key.clone(),
+                            DenomOwner {
+                                address: addr.to_bech32(),
+                                balance: Some(Coin::new(amount, denom).to_proto()),
+                            },
+                        ));
+                    }
                 }
             }
-        }
-        let (page, pagination) = paginate(owners, req.pagination.as_ref())?;
-        Ok(QueryDenomOwnersResponse { denom_owners: page, pagination: Some(pagination) })
-    });
+            let (page, pagination) = paginate(owners, req.pagination.as_ref())?;
+            Ok(QueryDenomOwnersResponse {
+                denom_owners: page,
+                pagination: Some(pagination),
+            })
+        },
+    );
 }

@@ -46,7 +46,9 @@ impl Address {
     /// The account address of a secp256k1 public key: `ripemd160(sha256(pubkey))`.
     pub fn from_secp256k1(compressed: &[u8]) -> Result<Self, SdkError> {
         if compressed.len() != 33 || !matches!(compressed[0], 2 | 3) {
-            return Err(SdkError::InvalidPubKey("not a compressed secp256k1 key".into()));
+            return Err(SdkError::InvalidPubKey(
+                "not a compressed secp256k1 key".into(),
+            ));
         }
         let digest = ripemd::Ripemd160::digest(Sha256::digest(compressed));
         Self::from_slice(&digest)

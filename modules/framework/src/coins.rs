@@ -36,8 +36,14 @@ pub fn validate_denom(denom: &str) -> Result<(), SdkError> {
     let bytes = denom.as_bytes();
     let ok = (3..=128).contains(&bytes.len())
         && bytes[0].is_ascii_alphabetic()
-        && bytes[1..].iter().all(|b| b.is_ascii_alphanumeric() || b"/:._-".contains(b));
-    if ok { Ok(()) } else { Err(SdkError::InvalidCoins(format!("invalid denom: {denom:?}"))) }
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"/:._-".contains(b));
+    if ok {
+        Ok(())
+    } else {
+        Err(SdkError::InvalidCoins(format!("invalid denom: {denom:?}")))
+    }
 }
 
 /// Parses a decimal amount of up to 38 digits, rejecting signs, spaces and leading `+`.
@@ -45,12 +51,16 @@ pub fn parse_amount(s: &str) -> Result<u128, SdkError> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(SdkError::InvalidCoins(format!("invalid amount: {s:?}")));
     }
-    s.parse::<u128>().map_err(|_| SdkError::InvalidCoins(format!("amount out of range: {s}")))
+    s.parse::<u128>()
+        .map_err(|_| SdkError::InvalidCoins(format!("amount out of range: {s}")))
 }
 
 impl Coin {
     pub fn new(amount: u128, denom: impl Into<String>) -> Self {
-        Self { denom: denom.into(), amount }
+        Self {
+            denom: denom.into(),
+            amount,
+        }
     }
 
     pub fn validate(&self) -> Result<(), SdkError> {
@@ -60,7 +70,10 @@ impl Coin {
     /// From the protobuf form, whose amount is a string.
     pub fn from_proto(c: &cosmrs::proto::cosmos::base::v1beta1::Coin) -> Result<Self, SdkError> {
         validate_denom(&c.denom)?;
-        Ok(Self { denom: c.denom.clone(), amount: parse_amount(&c.amount)? })
+        Ok(Self {
+            denom: c.denom.clone(),
+            amount: parse_amount(&c.amount)?,
+        })
     }
 
     pub fn to_proto(&self) -> cosmrs::proto::cosmos::base::v1beta1::Coin {
@@ -84,9 +97,14 @@ impl FromStr for Coin {
         let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
         let (amount, denom) = s.split_at(split);
         if amount.is_empty() {
-            return Err(SdkError::InvalidCoins(format!("invalid coin expression: {s:?}")));
+            return Err(SdkError::InvalidCoins(format!(
+                "invalid coin expression: {s:?}"
+            )));
         }
-        let coin = Coin { amount: parse_amount(amount)?, denom: denom.to_string() };
+        let coin = Coin {
+            amount: parse_amount(amount)?,
+            denom: denom.to_string(),
+        };
         coin.validate()?;
         Ok(coin)
     }
@@ -107,20 +125,33 @@ impl Coins {
         for c in &coins {
             c.validate()?;
             if c.amount == 0 {
-                return Err(SdkError::InvalidCoins(format!("zero amount of {}", c.denom)));
+                return Err(SdkError::InvalidCoins(format!(
+                    "zero amount of {}",
+                    c.denom
+                )));
             }
         }
         coins.sort_by(|a, b| a.denom.cmp(&b.denom));
         for pair in coins.windows(2) {
             if pair[0].denom == pair[1].denom {
-                return Err(SdkError::InvalidCoins(format!("duplicate denom {}", pair[0].denom)));
+                return Err(SdkError::InvalidCoins(format!(
+                    "duplicate denom {}",
+                    pair[0].denom
+                )));
             }
         }
         Ok(Self(coins))
     }
 
-    pub fn from_proto(coins: &[cosmrs::proto::cosmos::base::v1beta1::Coin]) -> Result<Self, SdkError> {
-        Self::from_vec(coins.iter().map(Coin::from_proto).collect::<Result<_, _>>()?)
+    pub fn from_proto(
+        coins: &[cosmrs::proto::cosmos::base::v1beta1::Coin],
+    ) -> Result<Self, SdkError> {
+        Self::from_vec(
+            coins
+                .iter()
+                .map(Coin::from_proto)
+                .collect::<Result<_, _>>()?,
+        )
     }
 
     pub fn to_proto(&self) -> Vec<cosmrs::proto::cosmos::base::v1beta1::Coin> {
@@ -136,16 +167,26 @@ impl Coins {
     }
 
     pub fn amount_of(&self, denom: &str) -> u128 {
-        self.0.iter().find(|c| c.denom == denom).map_or(0, |c| c.amount)
+        self.0
+            .iter()
+            .find(|c| c.denom == denom)
+            .map_or(0, |c| c.amount)
     }
 
     pub fn checked_add(&self, other: &Coins) -> Result<Coins, SdkError> {
-        let mut map: BTreeMap<String, u128> = self.0.iter().map(|c| (c.denom.clone(), c.amount)).collect();
+        let mut map: BTreeMap<String, u128> =
+            self.0.iter().map(|c| (c.denom.clone(), c.amount)).collect();
         for c in &other.0 {
             let e = map.entry(c.denom.clone()).or_insert(0);
-            *e = e.checked_add(c.amount).ok_or_else(|| SdkError::InvalidCoins("amount overflow".into()))?;
+            *e = e
+                .checked_add(c.amount)
+                .ok_or_else(|| SdkError::InvalidCoins("amount overflow".into()))?;
         }
-        Ok(Coins(map.into_iter().map(|(denom, amount)| Coin { denom, amount }).collect()))
+        Ok(Coins(
+            map.into_iter()
+                .map(|(denom, amount)| Coin { denom, amount })
+                .collect(),
+        ))
     }
 }
 
@@ -184,7 +225,17 @@ mod tests {
     fn parses_and_rejects() {
         let c: Coins = "5stake,1000uopen".parse().unwrap();
         assert_eq!(c.to_string(), "5stake,1000uopen");
-        for bad in ["-5uopen", "0uopen", "uopen", "5", "5u", "1.5uopen", "1000uopen,3uopen", "99999999999999999999999999999999999999999uopen", "+5uopen"] {
+        for bad in [
+            "-5uopen",
+            "0uopen",
+            "uopen",
+            "5",
+            "5u",
+            "1.5uopen",
+            "1000uopen,3uopen",
+            "99999999999999999999999999999999999999999uopen",
+            "+5uopen",
+        ] {
             assert!(bad.parse::<Coins>().is_err(), "{bad} should be rejected");
         }
     }

@@ -34,7 +34,10 @@ pub struct Event {
 
 impl Event {
     pub fn new(kind: impl Into<String>) -> Self {
-        Self { kind: kind.into(), attributes: Vec::new() }
+        Self {
+            kind: kind.into(),
+            attributes: Vec::new(),
+        }
     }
 
     pub fn attr(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
@@ -60,7 +63,13 @@ impl<'a> Ctx<'a> {
         gas: &'a mut GasMeter,
         events: &'a mut Vec<Event>,
     ) -> Self {
-        Self { block, mode, gas, events, store }
+        Self {
+            block,
+            mode,
+            gas,
+            events,
+            store,
+        }
     }
 
     /// Reads a key, charging read gas.
@@ -68,7 +77,8 @@ impl<'a> Ctx<'a> {
         let value = self.store.get(key)?;
         let bytes = key.len() + value.as_ref().map_or(0, Vec::len);
         let s = self.gas.schedule;
-        self.gas.consume(s.read_flat + s.read_per_byte * bytes as u64, "ReadFlat")?;
+        self.gas
+            .consume(s.read_flat + s.read_per_byte * bytes as u64, "ReadFlat")?;
         Ok(value)
     }
 
@@ -87,7 +97,10 @@ impl<'a> Ctx<'a> {
     /// Writes a key, charging write gas.
     pub fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), AbciError> {
         let s = self.gas.schedule;
-        self.gas.consume(s.write_flat + s.write_per_byte * (key.len() + value.len()) as u64, "WriteFlat")?;
+        self.gas.consume(
+            s.write_flat + s.write_per_byte * (key.len() + value.len()) as u64,
+            "WriteFlat",
+        )?;
         self.store.set(key, value);
         Ok(())
     }
@@ -147,7 +160,13 @@ mod tests {
         let mut state = Overlay::new(EmptyState);
         let mut gas = GasMeter::new(1_000_000);
         let mut events = Vec::new();
-        let mut ctx = Ctx::new(&block, ExecMode::Finalize, &mut state, &mut gas, &mut events);
+        let mut ctx = Ctx::new(
+            &block,
+            ExecMode::Finalize,
+            &mut state,
+            &mut gas,
+            &mut events,
+        );
         let r: Result<(), AbciError> = ctx.branch(|c| {
             c.set("bank/x".into(), vec![1])?;
             c.emit(Event::new("e"));
@@ -168,7 +187,13 @@ mod tests {
         let mut state = Overlay::new(EmptyState);
         let mut gas = GasMeter::new(1500);
         let mut events = Vec::new();
-        let mut ctx = Ctx::new(&block, ExecMode::Finalize, &mut state, &mut gas, &mut events);
+        let mut ctx = Ctx::new(
+            &block,
+            ExecMode::Finalize,
+            &mut state,
+            &mut gas,
+            &mut events,
+        );
         ctx.get("auth/a").unwrap();
         let err = ctx.get("auth/b").unwrap_err();
         assert_eq!((err.codespace.as_str(), err.code), ("sdk", 11));

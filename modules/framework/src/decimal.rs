@@ -50,7 +50,10 @@ impl FromStr for Dec {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || SdkError::InvalidRequest(format!("invalid decimal: {s:?}"));
         let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-        if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        if int.is_empty()
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(bad());
         }
         if frac.len() > PRECISION as usize || (s.contains('.') && frac.is_empty()) {
@@ -62,7 +65,10 @@ impl FromStr for Dec {
             frac_digits.push('0');
         }
         let frac: u128 = frac_digits.parse().map_err(|_| bad())?;
-        int.checked_mul(ONE).and_then(|v| v.checked_add(frac)).map(Dec).ok_or_else(bad)
+        int.checked_mul(ONE)
+            .and_then(|v| v.checked_add(frac))
+            .map(Dec)
+            .ok_or_else(bad)
     }
 }
 
@@ -83,10 +89,15 @@ impl FromStr for DecCoin {
     type Err = SdkError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+        let split = s
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(s.len());
         let (amount, denom) = s.split_at(split);
         validate_denom(denom)?;
-        Ok(DecCoin { denom: denom.to_string(), amount: amount.parse()? })
+        Ok(DecCoin {
+            denom: denom.to_string(),
+            amount: amount.parse()?,
+        })
     }
 }
 

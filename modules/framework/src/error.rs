@@ -22,7 +22,11 @@ impl std::error::Error for AbciError {}
 
 impl AbciError {
     pub fn new(codespace: impl Into<String>, code: u32, message: impl Into<String>) -> Self {
-        Self { codespace: codespace.into(), code, message: message.into() }
+        Self {
+            codespace: codespace.into(),
+            code,
+            message: message.into(),
+        }
     }
 
     /// Prefixes the message with context, keeping codespace and code.

@@ -45,7 +45,11 @@ pub struct GasMeter {
 
 impl GasMeter {
     pub fn new(limit: u64) -> Self {
-        Self { limit, used: 0, schedule: GasSchedule::COSMOS }
+        Self {
+            limit,
+            used: 0,
+            schedule: GasSchedule::COSMOS,
+        }
     }
 
     /// A meter that never runs out (genesis, begin/end block).

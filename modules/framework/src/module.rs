@@ -19,7 +19,9 @@ pub struct MsgResponse {
 
 impl MsgResponse {
     pub fn of<M: prost::Name>(msg: &M) -> Self {
-        Self { response: Some(pack_any(msg)) }
+        Self {
+            response: Some(pack_any(msg)),
+        }
     }
 }
 
@@ -31,7 +33,10 @@ pub fn type_url<M: prost::Name>() -> String {
 
 /// Packs a message into `Any` with its Cosmos type URL.
 pub fn pack_any<M: prost::Name>(msg: &M) -> Any {
-    Any { type_url: type_url::<M>(), value: msg.encode_to_vec() }
+    Any {
+        type_url: type_url::<M>(),
+        value: msg.encode_to_vec(),
+    }
 }
 
 /// One module of the state machine. The application calls these hooks in a fixed order.
@@ -40,7 +45,8 @@ pub trait Module: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Loads the module's part of `app_state` from `genesis.json`.
-    fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<(), AbciError>;
+    fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value)
+    -> Result<(), AbciError>;
 
     /// The module's state as it would appear in `app_state`.
     fn export_genesis(&self, state: &dyn KvRead) -> Result<serde_json::Value, AbciError>;
@@ -104,7 +110,9 @@ impl QueryRouter {
             path.to_string(),
             Arc::new(move |state, bytes| {
                 let req = Req::decode(bytes).map_err(|e| {
-                    AbciError::from(SdkError::TxDecode(format!("{path_owned}: invalid request: {e}")))
+                    AbciError::from(SdkError::TxDecode(format!(
+                        "{path_owned}: invalid request: {e}"
+                    )))
                 })?;
                 Ok(f(state, req)?.encode_to_vec())
             }),

@@ -16,7 +16,9 @@ pub fn paginate<T>(
     let default = PageRequest::default();
     let page = page.unwrap_or(&default);
     if !page.key.is_empty() && page.offset > 0 {
-        return Err(SdkError::InvalidRequest("either offset or key is expected, got both".into()).into());
+        return Err(
+            SdkError::InvalidRequest("either offset or key is expected, got both".into()).into(),
+        );
     }
     let limit = match page.limit {
         0 => DEFAULT_LIMIT,
@@ -42,7 +44,14 @@ pub fn paginate<T>(
     let next_key = rest.next().map(|(k, _)| k.into_bytes()).unwrap_or_default();
     Ok((
         out.into_iter().map(|(_, v)| v).collect(),
-        PageResponse { next_key, total: if page.count_total || page.key.is_empty() { total } else { 0 } },
+        PageResponse {
+            next_key,
+            total: if page.count_total || page.key.is_empty() {
+                total
+            } else {
+                0
+            },
+        },
     ))
 }
 
@@ -53,13 +62,24 @@ mod tests {
     #[test]
     fn pages_by_key_and_offset() {
         let items: Vec<_> = (0..5).map(|i| (format!("k{i}"), i)).collect();
-        let req = PageRequest { limit: 2, ..Default::default() };
+        let req = PageRequest {
+            limit: 2,
+            ..Default::default()
+        };
         let (page, resp) = paginate(items.clone(), Some(&req)).unwrap();
         assert_eq!(page, vec![0, 1]);
-        let req = PageRequest { limit: 2, key: resp.next_key, ..Default::default() };
+        let req = PageRequest {
+            limit: 2,
+            key: resp.next_key,
+            ..Default::default()
+        };
         let (page, _) = paginate(items.clone(), Some(&req)).unwrap();
         assert_eq!(page, vec![2, 3]);
-        let req = PageRequest { limit: 10, offset: 4, ..Default::default() };
+        let req = PageRequest {
+            limit: 10,
+            offset: 4,
+            ..Default::default()
+        };
         assert_eq!(paginate(items, Some(&req)).unwrap().0, vec![4]);
     }
 }

@@ -94,7 +94,10 @@ pub struct Overlay<P> {
 
 impl<P: KvRead> Overlay<P> {
     pub fn new(parent: P) -> Self {
-        Self { parent, changes: Changes::new() }
+        Self {
+            parent,
+            changes: Changes::new(),
+        }
     }
 
     pub fn parent(&self) -> &P {
@@ -129,7 +132,8 @@ impl<P: KvRead> KvRead for Overlay<P> {
     }
 
     fn prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let mut merged: BTreeMap<String, Vec<u8>> = self.parent.prefix(prefix)?.into_iter().collect();
+        let mut merged: BTreeMap<String, Vec<u8>> =
+            self.parent.prefix(prefix)?.into_iter().collect();
         for (k, v) in self.changes.range(prefix.to_string()..) {
             if !k.starts_with(prefix) {
                 break;
@@ -186,8 +190,14 @@ impl Storage {
     /// Opens (creating if needed) the store at `path` with one substore per module prefix.
     pub async fn open(path: PathBuf, prefixes: &[&str]) -> Result<Self, StoreError> {
         let prefixes = prefixes.iter().map(|p| p.to_string()).collect();
-        let inner = cnidarium::Storage::load(path, prefixes).await.map_err(backend)?;
-        Ok(Self { inner, rt: Handle::current(), cache: Arc::new(Mutex::new(ReadCache::default())) })
+        let inner = cnidarium::Storage::load(path, prefixes)
+            .await
+            .map_err(backend)?;
+        Ok(Self {
+            inner,
+            rt: Handle::current(),
+            cache: Arc::new(Mutex::new(ReadCache::default())),
+        })
     }
 
     /// The latest committed version, `None` before genesis was committed.
@@ -205,11 +215,22 @@ impl Storage {
 
     /// A recent committed version (the last few are kept for queries at a height).
     pub fn snapshot(&self, version: u64) -> Result<Snapshot, StoreError> {
-        let inner = self.inner.snapshot(version).ok_or(StoreError::VersionUnavailable(version))?;
-        Ok(Snapshot { inner, rt: self.rt.clone(), cache: None })
+        let inner = self
+            .inner
+            .snapshot(version)
+            .ok_or(StoreError::VersionUnavailable(version))?;
+        Ok(Snapshot {
+            inner,
+            rt: self.rt.clone(),
+            cache: None,
+        })
     }
 
-    fn delta(base: &Snapshot, changes: &Changes, nonverifiable: &NonVerifiableChanges) -> cnidarium::StateDelta<cnidarium::Snapshot> {
+    fn delta(
+        base: &Snapshot,
+        changes: &Changes,
+        nonverifiable: &NonVerifiableChanges,
+    ) -> cnidarium::StateDelta<cnidarium::Snapshot> {
         use cnidarium::StateWrite;
         let mut delta = cnidarium::StateDelta::new(base.inner.clone());
         for (k, v) in changes {
@@ -227,7 +248,9 @@ impl Storage {
     /// The app hash `changes` would give on top of `base`, without writing anything.
     pub fn root_hash_of(&self, base: &Snapshot, changes: &Changes) -> Result<[u8; 32], StoreError> {
         let delta = Self::delta(base, changes, &Vec::new());
-        let batch = self.wait(self.inner.prepare_commit(delta)).map_err(backend)?;
+        let batch = self
+            .wait(self.inner.prepare_commit(delta))
+            .map_err(backend)?;
         Ok(batch.root_hash().0)
     }
 
@@ -240,8 +263,14 @@ impl Storage {
         nonverifiable: NonVerifiableChanges,
     ) -> Result<PreparedCommit, StoreError> {
         let delta = Self::delta(base, &changes, &nonverifiable);
-        let batch = self.wait(self.inner.prepare_commit(delta)).map_err(backend)?;
-        Ok(PreparedCommit { root: batch.root_hash().0, batch, changes })
+        let batch = self
+            .wait(self.inner.prepare_commit(delta))
+            .map_err(backend)?;
+        Ok(PreparedCommit {
+            root: batch.root_hash().0,
+            batch,
+            changes,
+        })
     }
 
     /// Writes a prepared version in one RocksDB write batch and returns its app hash.
@@ -335,9 +364,15 @@ impl Snapshot {
         if self.version().is_none() {
             return Err(StoreError::Backend("nothing committed yet".into()));
         }
-        let (value, proof) =
-            self.wait(self.inner.get_with_proof(key.as_bytes().to_vec())).map_err(backend)?;
-        Ok((value, StoreProof { proofs: proof.proofs }))
+        let (value, proof) = self
+            .wait(self.inner.get_with_proof(key.as_bytes().to_vec()))
+            .map_err(backend)?;
+        Ok((
+            value,
+            StoreProof {
+                proofs: proof.proofs,
+            },
+        ))
     }
 }
 
@@ -409,7 +444,13 @@ pub fn verify_proof(
                 return Err("not an existence proof".into());
             };
             let root = ics23::calculate_existence_root::<H>(ex).map_err(|e| e.to_string())?;
-            if !ics23::verify_membership::<H>(in_substore, &spec, &root, inner_key.as_bytes(), value) {
+            if !ics23::verify_membership::<H>(
+                in_substore,
+                &spec,
+                &root,
+                inner_key.as_bytes(),
+                value,
+            ) {
                 return Err("substore membership proof does not verify".into());
             }
             root
@@ -418,15 +459,26 @@ pub fn verify_proof(
             let Some(ics23::commitment_proof::Proof::Nonexist(nx)) = &in_substore.proof else {
                 return Err("not a non-existence proof".into());
             };
-            let neighbour = nx.left.as_ref().or(nx.right.as_ref()).ok_or("empty non-existence proof")?;
-            let root = ics23::calculate_existence_root::<H>(neighbour).map_err(|e| e.to_string())?;
+            let neighbour = nx
+                .left
+                .as_ref()
+                .or(nx.right.as_ref())
+                .ok_or("empty non-existence proof")?;
+            let root =
+                ics23::calculate_existence_root::<H>(neighbour).map_err(|e| e.to_string())?;
             if !ics23::verify_non_membership::<H>(in_substore, &spec, &root, inner_key.as_bytes()) {
                 return Err("substore non-membership proof does not verify".into());
             }
             root
         }
     };
-    if !ics23::verify_membership::<H>(in_main, &spec, &app_hash.to_vec(), substore.as_bytes(), &substore_root) {
+    if !ics23::verify_membership::<H>(
+        in_main,
+        &spec,
+        &app_hash.to_vec(),
+        substore.as_bytes(),
+        &substore_root,
+    ) {
         return Err("substore root is not proven under the app hash".into());
     }
     Ok(())
@@ -447,7 +499,12 @@ mod tests {
         tx.set("bank/c".into(), b"3".to_vec());
         assert_eq!(tx.get("bank/a").unwrap(), None);
         assert_eq!(tx.get("bank/b").unwrap(), Some(b"2".to_vec()));
-        let keys: Vec<_> = tx.prefix("bank/").unwrap().into_iter().map(|(k, _)| k).collect();
+        let keys: Vec<_> = tx
+            .prefix("bank/")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         assert_eq!(keys, vec!["bank/b", "bank/c"]);
         let changes = tx.into_changes();
         base.apply(changes);

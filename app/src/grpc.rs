@@ -4,6 +4,8 @@
 //! `Query`, on the snapshot named by the `x-cosmos-block-height` header (latest by default).
 //! Transaction broadcast and block queries are forwarded to CometBFT's RPC.
 
+#![allow(clippy::result_large_err)] // tonic::Status is the error type of every gRPC method.
+
 use std::sync::Arc;
 
 use cosmrs::proto::cosmos::auth::v1beta1 as auth;

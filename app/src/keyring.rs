@@ -202,10 +202,10 @@ impl Keyring {
         };
         for e in entries {
             let p = e?.path();
-            if p.extension().is_some_and(|x| x == "json") {
-                if let Some(name) = p.file_stem().and_then(|s| s.to_str()) {
-                    out.push(self.show(name)?);
-                }
+            if p.extension().is_some_and(|x| x == "json")
+                && let Some(name) = p.file_stem().and_then(|s| s.to_str())
+            {
+                out.push(self.show(name)?);
             }
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));

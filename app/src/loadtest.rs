@@ -161,10 +161,10 @@ pub async fn run(opts: LoadtestOptions) -> anyhow::Result<LoadtestReport> {
         async move {
             let mut ok = 0usize;
             for tx in txs {
-                if let Ok(r) = comet.broadcast_tx_sync(tx).await {
-                    if r.code.is_ok() {
-                        ok += 1;
-                    }
+                if let Ok(r) = comet.broadcast_tx_sync(tx).await
+                    && r.code.is_ok()
+                {
+                    ok += 1;
                 }
                 pb.inc(1);
             }

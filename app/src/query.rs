@@ -62,7 +62,7 @@ pub fn simulate_request_tx(data: &[u8]) -> Result<Vec<u8>, AbciError> {
 pub fn simulate_response(o: &TxOutcome) -> Vec<u8> {
     let events = to_abci_events(&o.events)
         .into_iter()
-        .map(|e| tendermint_proto::v0_38::abci::Event::from(e))
+        .map(tendermint_proto::v0_38::abci::Event::from)
         .collect();
     SimulateResponse {
         gas_info: Some(GasInfo {

@@ -334,6 +334,9 @@ impl ChainMeta {
     }
 }
 
+/// What FinalizeBlock returns: each tx's outcome, the block-level events, the app hash.
+pub type BlockResult = (Vec<TxOutcome>, Vec<Event>, [u8; 32]);
+
 /// A finalized block waiting for Commit.
 struct PendingBlock {
     meta: ChainMeta,
@@ -443,7 +446,7 @@ impl App {
         height: u64,
         time: (i64, u32),
         txs: &[impl AsRef<[u8]>],
-    ) -> Result<(Vec<TxOutcome>, Vec<Event>, [u8; 32]), AbciError> {
+    ) -> Result<BlockResult, AbciError> {
         let expected = self.meta.height + 1;
         if height != expected {
             return Err(SdkError::InvalidRequest(format!(

@@ -177,10 +177,10 @@ impl TestNode {
             "the node to commit block 2",
             Duration::from_secs(60),
             || {
-                if let Some(c) = self.child.as_mut() {
-                    if let Ok(Some(status)) = c.try_wait() {
-                        panic!("openledgerd exited early: {status}\n{}", self.logs());
-                    }
+                if let Some(c) = self.child.as_mut()
+                    && let Ok(Some(status)) = c.try_wait()
+                {
+                    panic!("openledgerd exited early: {status}\n{}", self.logs());
                 }
                 let out = run(&["status", "--grpc-addr", &grpc, "--output", "json"]);
                 let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;

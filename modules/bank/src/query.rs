@@ -110,17 +110,17 @@ pub fn register(keeper: BankKeeper, r: &mut QueryRouter) {
             validate_denom(&req.denom)?;
             let mut owners = Vec::new();
             for (key, _) in s.prefix(keys::all_balances())? {
-                if let Some((addr, denom)) = keys::parse_balance_key(&key) {
-                    if denom == req.denom {
-                        let amount = k.balance_at(s, &addr, denom)?;
-                        owners.push((
-                            key.clone(),
-                            DenomOwner {
-                                address: addr.to_bech32(),
-                                balance: Some(Coin::new(amount, denom).to_proto()),
-                            },
-                        ));
-                    }
+                if let Some((addr, denom)) = keys::parse_balance_key(&key)
+                    && denom == req.denom
+                {
+                    let amount = k.balance_at(s, &addr, denom)?;
+                    owners.push((
+                        key.clone(),
+                        DenomOwner {
+                            address: addr.to_bech32(),
+                            balance: Some(Coin::new(amount, denom).to_proto()),
+                        },
+                    ));
                 }
             }
             let (page, pagination) = paginate(owners, req.pagination.as_ref())?;

@@ -384,10 +384,10 @@ impl KvRead for Snapshot {
         };
         if let Some(cache) = &self.cache {
             let cache = cache.lock();
-            if cache.version == Some(version) {
-                if let Some(v) = cache.values.get(key) {
-                    return Ok(v.clone());
-                }
+            if cache.version == Some(version)
+                && let Some(v) = cache.values.get(key)
+            {
+                return Ok(v.clone());
             }
         }
         let value = self.wait(self.inner.get_raw(key)).map_err(backend)?;

@@ -42,6 +42,9 @@ impl DecodedTx {
             ))
             .into());
         }
+        if bytes.is_empty() {
+            return Err(SdkError::TxDecode("empty tx".into()).into());
+        }
         let raw =
             TxRaw::decode(bytes).map_err(|e| SdkError::TxDecode(format!("invalid TxRaw: {e}")))?;
         let body = TxBody::decode(raw.body_bytes.as_slice())
@@ -148,17 +151,10 @@ pub struct AnteConfig {
     pub min_gas_prices: Vec<DecCoin>,
 }
 
-/// Stateless checks (no state needed).
-pub fn check_stateless(tx: &DecodedTx, max_memo: u64) -> Result<(), AbciError> {
+/// Stateless checks (no state needed), run before anything reads state or charges gas.
+pub fn check_stateless(tx: &DecodedTx) -> Result<(), AbciError> {
     if tx.body.messages.is_empty() {
         return Err(SdkError::InvalidRequest("must contain at least one message".into()).into());
-    }
-    if tx.body.memo.chars().count() as u64 > max_memo {
-        return Err(SdkError::MemoTooLarge(format!(
-            "maximum number of characters is {max_memo} but received {} characters",
-            tx.body.memo.chars().count()
-        ))
-        .into());
     }
     if tx.signatures.is_empty() {
         return Err(SdkError::NoSignatures.into());
@@ -196,8 +192,16 @@ pub fn run(
     config: &AnteConfig,
     sigs: &SigCache,
 ) -> Result<(), AbciError> {
+    check_stateless(tx)?;
     let params = auth.params(ctx)?;
-    check_stateless(tx, params.max_memo_characters)?;
+    let max_memo = params.max_memo_characters;
+    if tx.body.memo.chars().count() as u64 > max_memo {
+        return Err(SdkError::MemoTooLarge(format!(
+            "maximum number of characters is {max_memo} but received {} characters",
+            tx.body.memo.chars().count()
+        ))
+        .into());
+    }
     if tx.body.timeout_height != 0 && ctx.block.height > tx.body.timeout_height {
         return Err(SdkError::TxTimeoutHeight(format!(
             "block height {} is past the tx's timeout height {}",

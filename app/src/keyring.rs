@@ -282,8 +282,8 @@ mod tests {
 
     #[test]
     fn known_mnemonic_derives_the_cosmos_address() {
-        // The standard test vector used across Cosmos tooling (e.g. cosmjs).
-        let m = "surround miss nominee dream gap cross assault thank captain prosper drop duty group candy wealth weather scale put";
+        // The faucet account of cosmjs' test suites, index 0 of the Cosmos HD path.
+        let m = "economy stock theory fatal elder harbor betray wasp final emotion task crumble siren bottom lizard educate guess current outdoor pair theory focus wife stone";
         let key = derive_key(m).unwrap();
         assert_eq!(
             address_of(&key).unwrap().with_prefix("cosmos"),

@@ -157,6 +157,9 @@ impl AppCore {
             Ok(tx) => tx,
             Err(e) => return TxOutcome::failed(e, 0, 0, Vec::new()),
         };
+        if let Err(e) = ante::check_stateless(&tx) {
+            return TxOutcome::failed(e, tx.gas_limit(), 0, Vec::new());
+        }
         let gas_wanted = if mode == ExecMode::Simulate {
             ante::MAX_GAS_WANTED
         } else {

@@ -70,12 +70,15 @@ impl TestChain {
         let state = serde_json::to_vec(&genesis)?;
         app.init_chain(CHAIN_ID, 1, (1_700_000_000, 0), &state)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(Self {
+        let mut chain = Self {
             app,
             accounts,
             height: 0,
             fees: Coins::from_vec(vec![Coin::new(2500, "uopen")])?,
-        })
+        };
+        // Genesis is committed with the first block.
+        chain.block(&[]);
+        Ok(chain)
     }
 
     /// A signed send of `amount` uopen from account `from` to account `to`, using (and advancing)

@@ -157,22 +157,10 @@ fn two_nodes_compute_the_same_app_hash() {
             .map(|i| c2.send(i, (i + round + 1) % 4, 100 + round as u128))
             .collect();
         assert_eq!(txs1, txs2);
-        let h1 = {
-            let (_, _, h) = c1
-                .app
-                .finalize_block(round as u64 + 1, (1_700_000_100, 0), &txs1)
-                .expect("fb");
-            c1.app.commit().expect("commit");
-            h
-        };
-        let h2 = {
-            let (_, _, h) = c2
-                .app
-                .finalize_block(round as u64 + 1, (1_700_000_100, 0), &txs2)
-                .expect("fb");
-            c2.app.commit().expect("commit");
-            h
-        };
+        c1.block(&txs1);
+        c2.block(&txs2);
+        let h1 = c1.app.last_commit().expect("commit").1;
+        let h2 = c2.app.last_commit().expect("commit").1;
         assert_eq!(h1, h2, "app hash diverged at height {}", round + 1);
     }
 }

@@ -75,6 +75,7 @@ pub struct TestNode {
     pub abci: String,
     pub p2p: String,
     child: Option<Child>,
+    starts: usize,
     pub dev: String,
     pub bob: String,
 }
@@ -128,6 +129,7 @@ impl TestNode {
             abci: format!("127.0.0.1:{}", free_port()),
             p2p: format!("127.0.0.1:{}", free_port()),
             child: None,
+            starts: 0,
             dev,
             bob,
         }
@@ -146,12 +148,10 @@ impl TestNode {
     }
 
     pub fn start(&mut self) {
-        let log = std::fs::File::create(
-            self.dir
-                .path()
-                .join(format!("node-{}.log", Instant::now().elapsed().as_nanos())),
-        )
-        .expect("log file");
+        self.starts += 1;
+        let log =
+            std::fs::File::create(self.dir.path().join(format!("node-{:02}.log", self.starts)))
+                .expect("log file");
         let child = Command::new(BIN)
             .args([
                 "start",
@@ -195,12 +195,9 @@ impl TestNode {
 
     pub fn logs(&self) -> String {
         let mut out = String::new();
-        if let Ok(entries) = std::fs::read_dir(self.dir.path()) {
-            for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with("node-") {
-                    out.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
-                }
-            }
+        for i in 1..=self.starts {
+            let path = self.dir.path().join(format!("node-{i:02}.log"));
+            out.push_str(&std::fs::read_to_string(path).unwrap_or_default());
         }
         out
     }

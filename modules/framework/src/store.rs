@@ -249,7 +249,7 @@ impl Storage {
     pub fn root_hash_of(&self, base: &Snapshot, changes: &Changes) -> Result<[u8; 32], StoreError> {
         let delta = Self::delta(base, changes, &Vec::new());
         let batch = self
-            .wait(self.inner.prepare_commit(delta))
+            .wait(|| self.inner.prepare_commit(delta))
             .map_err(backend)?;
         Ok(batch.root_hash().0)
     }
@@ -264,7 +264,7 @@ impl Storage {
     ) -> Result<PreparedCommit, StoreError> {
         let delta = Self::delta(base, &changes, &nonverifiable);
         let batch = self
-            .wait(self.inner.prepare_commit(delta))
+            .wait(|| self.inner.prepare_commit(delta))
             .map_err(backend)?;
         Ok(PreparedCommit {
             root: batch.root_hash().0,
@@ -302,9 +302,11 @@ impl Storage {
         cache.version = self.latest_version();
     }
 
-    fn wait<F: Future>(&self, fut: F) -> F::Output {
+    /// Builds the future inside the runtime context (cnidarium spawns blocking tasks when a read
+    /// is created, not when it is polled) and waits for it.
+    fn wait<F: Future>(&self, make: impl FnOnce() -> F) -> F::Output {
         let _enter = self.rt.enter();
-        futures::executor::block_on(fut)
+        futures::executor::block_on(make())
     }
 
     /// Closes the database, waiting for background tasks.
@@ -344,16 +346,18 @@ impl Snapshot {
         to_version(self.inner.version())
     }
 
-    fn wait<F: Future>(&self, fut: F) -> F::Output {
+    /// Builds the future inside the runtime context (cnidarium spawns blocking tasks when a read
+    /// is created, not when it is polled) and waits for it.
+    fn wait<F: Future>(&self, make: impl FnOnce() -> F) -> F::Output {
         let _enter = self.rt.enter();
-        futures::executor::block_on(fut)
+        futures::executor::block_on(make())
     }
 
     pub fn root_hash(&self) -> Result<[u8; 32], StoreError> {
         if self.version().is_none() {
             return Ok([0u8; 32]);
         }
-        Ok(self.wait(self.inner.root_hash()).map_err(backend)?.0)
+        Ok(self.wait(|| self.inner.root_hash()).map_err(backend)?.0)
     }
 
     /// The value at `key` and its ICS-23 existence or non-existence proof against the app hash.
@@ -365,7 +369,7 @@ impl Snapshot {
             return Err(StoreError::Backend("nothing committed yet".into()));
         }
         let (value, proof) = self
-            .wait(self.inner.get_with_proof(key.as_bytes().to_vec()))
+            .wait(|| self.inner.get_with_proof(key.as_bytes().to_vec()))
             .map_err(backend)?;
         Ok((
             value,
@@ -390,7 +394,7 @@ impl KvRead for Snapshot {
                 return Ok(v.clone());
             }
         }
-        let value = self.wait(self.inner.get_raw(key)).map_err(backend)?;
+        let value = self.wait(|| self.inner.get_raw(key)).map_err(backend)?;
         if let Some(cache) = &self.cache {
             let mut cache = cache.lock();
             if cache.version == Some(version) && cache.values.len() < READ_CACHE_ENTRIES {
@@ -405,7 +409,7 @@ impl KvRead for Snapshot {
         if self.version().is_none() {
             return Ok(Vec::new());
         }
-        let items: Vec<_> = self.wait(self.inner.prefix_raw(prefix).collect::<Vec<_>>());
+        let items: Vec<_> = self.wait(|| self.inner.prefix_raw(prefix).collect::<Vec<_>>());
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             out.push(item.map_err(backend)?);

@@ -232,6 +232,13 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Writes the tiny random model of the same architecture (what the tests use) as GGUF.
+    TinyModel {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Interactive chat.
     Chat {
         #[command(flatten)]
@@ -573,6 +580,12 @@ fn run(cli: Cli) -> Result<()> {
             )?;
             pb.finish_and_clear();
             println!("{}", serde_json::to_string_pretty(&r)?);
+            Ok(())
+        }
+        Cmd::TinyModel { out, seed } => {
+            BaseModel::tiny(seed, &device(Backend::Cpu)?)
+                .save_gguf(&out, openledger_lora::gguf::GgmlType::F32)?;
+            eprintln!("tiny model written to {}", out.display());
             Ok(())
         }
         Cmd::Logits { model, text } => {

@@ -62,6 +62,10 @@ impl Account {
     }
 
     pub fn from_any(any: &Any) -> Result<Self, AuthError> {
+        Self::decode_any(any, None)
+    }
+
+    fn decode_any(any: &Any, known_address: Option<Address>) -> Result<Self, AuthError> {
         let corrupt = |e: &dyn std::fmt::Display| AuthError::Corrupt(e.to_string());
         let (base, module) = if any.type_url == type_url::<BaseAccount>() {
             (
@@ -94,8 +98,13 @@ impl Account {
                 )));
             }
         };
+        let address = match known_address {
+            // Read by key: the key already names the address, skip parsing bech32 again.
+            Some(a) => a,
+            None => Address::from_bech32(&base.address).map_err(|e| corrupt(&e))?,
+        };
         Ok(Account {
-            address: Address::from_bech32(&base.address).map_err(|e| corrupt(&e))?,
+            address,
             pub_key,
             account_number: base.account_number,
             sequence: base.sequence,
@@ -117,7 +126,7 @@ impl AuthKeeper {
     ) -> Result<Option<Account>, AbciError> {
         match state.get(&keys::account(addr))? {
             None => Ok(None),
-            Some(bytes) => Ok(Some(decode_account(&bytes)?)),
+            Some(bytes) => Ok(Some(decode_account(&bytes, addr)?)),
         }
     }
 
@@ -125,7 +134,7 @@ impl AuthKeeper {
     pub fn account(&self, ctx: &mut Ctx<'_>, addr: &Address) -> Result<Option<Account>, AbciError> {
         match ctx.get(&keys::account(addr))? {
             None => Ok(None),
-            Some(bytes) => Ok(Some(decode_account(&bytes)?)),
+            Some(bytes) => Ok(Some(decode_account(&bytes, addr)?)),
         }
     }
 
@@ -214,9 +223,9 @@ impl AuthKeeper {
     }
 }
 
-fn decode_account(bytes: &[u8]) -> Result<Account, AbciError> {
+fn decode_account(bytes: &[u8], addr: &Address) -> Result<Account, AbciError> {
     let any = Any::decode(bytes).map_err(|e| AuthError::Corrupt(e.to_string()))?;
-    Ok(Account::from_any(&any)?)
+    Ok(Account::decode_any(&any, Some(*addr))?)
 }
 
 fn decode_u64(b: &[u8]) -> Result<u64, AbciError> {

@@ -54,8 +54,25 @@ impl Address {
         Self::from_slice(&digest)
     }
 
+    /// The `open1…` form. Events name every address they touch, so encodings are memoised per
+    /// thread (bech32's checksum dominates otherwise); the result is the same either way.
     pub fn to_bech32(&self) -> String {
-        self.with_prefix(ACCOUNT_PREFIX)
+        thread_local! {
+            static MEMO: std::cell::RefCell<std::collections::HashMap<[u8; 20], String>> =
+                std::cell::RefCell::new(std::collections::HashMap::new());
+        }
+        MEMO.with(|memo| {
+            let mut memo = memo.borrow_mut();
+            if let Some(s) = memo.get(&self.0) {
+                return s.clone();
+            }
+            if memo.len() >= 65_536 {
+                memo.clear();
+            }
+            let s = self.with_prefix(ACCOUNT_PREFIX);
+            memo.insert(self.0, s.clone());
+            s
+        })
     }
 
     pub fn with_prefix(&self, prefix: &str) -> String {

@@ -3,7 +3,7 @@
 #   make build   build the node and tools
 #   make run     setup + build + a one-validator home with a funded `dev` key, then start it
 #   make test    every test (unit, integration, end-to-end on the real cometbft)
-#   make bench   benchmarks (criterion FinalizeBlock; loadtest against a running node)
+#   make bench   benchmarks (criterion FinalizeBlock; lora-engine speed figures)
 #   make lint    rustfmt + clippy -D warnings
 
 SHELL := /bin/bash
@@ -78,6 +78,7 @@ test:
 
 bench:
 	$(CARGO) bench -p openledgerd --bench finalize_block
+	$(CARGO) run --release -p openledger-lora -- bench
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -147,17 +147,7 @@ impl AuthKeeper {
 
     /// Creates a new account with the next account number.
     pub fn create_account(&self, ctx: &mut Ctx<'_>, addr: Address) -> Result<Account, AbciError> {
-        let number = self.next_account_number(ctx)?;
-        let account = Account {
-            address: addr,
-            pub_key: None,
-            account_number: number,
-            sequence: 0,
-            module: None,
-        };
-        self.set_account(ctx, &account)?;
-        ctx.set(keys::address_by_number(number), addr.0.to_vec())?;
-        Ok(account)
+        self.insert_new(ctx, addr, None)
     }
 
     /// The module account `name`, created on first use.
@@ -171,19 +161,30 @@ impl AuthKeeper {
         if let Some(acc) = self.account(ctx, &addr)? {
             return Ok(acc);
         }
+        let module = (
+            name.to_string(),
+            permissions.iter().map(|p| p.to_string()).collect(),
+        );
+        self.insert_new(ctx, addr, Some(module))
+    }
+
+    /// Stores a new account under the next account number.
+    fn insert_new(
+        &self,
+        ctx: &mut Ctx<'_>,
+        address: Address,
+        module: Option<(String, Vec<String>)>,
+    ) -> Result<Account, AbciError> {
         let number = self.next_account_number(ctx)?;
         let account = Account {
-            address: addr,
+            address,
             pub_key: None,
             account_number: number,
             sequence: 0,
-            module: Some((
-                name.to_string(),
-                permissions.iter().map(|p| p.to_string()).collect(),
-            )),
+            module,
         };
         self.set_account(ctx, &account)?;
-        ctx.set(keys::address_by_number(number), addr.0.to_vec())?;
+        ctx.set(keys::address_by_number(number), address.0.to_vec())?;
         Ok(account)
     }
 

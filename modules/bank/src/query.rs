@@ -7,6 +7,29 @@ use openledger_framework::{Address, Coin, KvRead, QueryRouter};
 
 use crate::{BankKeeper, keys};
 
+/// One page of an address's balances, in denom order.
+fn balances_page(
+    k: &BankKeeper,
+    s: &dyn KvRead,
+    address: &str,
+    page: Option<&cosmrs::proto::cosmos::base::query::v1beta1::PageRequest>,
+) -> Result<
+    (
+        Vec<cosmrs::proto::cosmos::base::v1beta1::Coin>,
+        cosmrs::proto::cosmos::base::query::v1beta1::PageResponse,
+    ),
+    openledger_framework::AbciError,
+> {
+    let addr = Address::from_bech32(address)?;
+    let items: Vec<(String, Coin)> = k
+        .all_balances_at(s, &addr)?
+        .into_iter()
+        .map(|c| (c.denom.clone(), c))
+        .collect();
+    let (coins, pagination) = paginate(items, page)?;
+    Ok((coins.iter().map(Coin::to_proto).collect(), pagination))
+}
+
 pub fn register(keeper: BankKeeper, r: &mut QueryRouter) {
     let k = keeper.clone();
     r.add(
@@ -24,15 +47,10 @@ pub fn register(keeper: BankKeeper, r: &mut QueryRouter) {
     r.add(
         "/cosmos.bank.v1beta1.Query/AllBalances",
         move |s: &dyn KvRead, req: QueryAllBalancesRequest| {
-            let addr = Address::from_bech32(&req.address)?;
-            let items: Vec<(String, Coin)> = k
-                .all_balances_at(s, &addr)?
-                .into_iter()
-                .map(|c| (c.denom.clone(), c))
-                .collect();
-            let (page, pagination) = paginate(items, req.pagination.as_ref())?;
+            let (balances, pagination) =
+                balances_page(&k, s, &req.address, req.pagination.as_ref())?;
             Ok(QueryAllBalancesResponse {
-                balances: page.iter().map(Coin::to_proto).collect(),
+                balances,
                 pagination: Some(pagination),
             })
         },
@@ -42,15 +60,10 @@ pub fn register(keeper: BankKeeper, r: &mut QueryRouter) {
         "/cosmos.bank.v1beta1.Query/SpendableBalances",
         move |s: &dyn KvRead, req: QuerySpendableBalancesRequest| {
             // No vesting accounts: everything held is spendable.
-            let addr = Address::from_bech32(&req.address)?;
-            let items: Vec<(String, Coin)> = k
-                .all_balances_at(s, &addr)?
-                .into_iter()
-                .map(|c| (c.denom.clone(), c))
-                .collect();
-            let (page, pagination) = paginate(items, req.pagination.as_ref())?;
+            let (balances, pagination) =
+                balances_page(&k, s, &req.address, req.pagination.as_ref())?;
             Ok(QuerySpendableBalancesResponse {
-                balances: page.iter().map(Coin::to_proto).collect(),
+                balances,
                 pagination: Some(pagination),
             })
         },

@@ -202,6 +202,10 @@ pub fn init(
     if let Some(toml::Value::Table(idx)) = doc.get_mut("tx_index") {
         idx.insert("indexer".into(), toml::Value::String("kv".into()));
     }
+    // A mempool for bursts of ~10k txs (CometBFT's default holds 5,000).
+    if let Some(toml::Value::Table(mempool)) = doc.get_mut("mempool") {
+        mempool.insert("size".into(), toml::Value::Integer(20_000));
+    }
     if let Some(toml::Value::Table(p2p)) = doc.get_mut("p2p") {
         p2p.insert("allow_duplicate_ip".into(), toml::Value::Boolean(true));
         p2p.insert("addr_book_strict".into(), toml::Value::Boolean(false));

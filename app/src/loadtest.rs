@@ -213,7 +213,14 @@ pub async fn run(opts: LoadtestOptions) -> anyhow::Result<LoadtestReport> {
         }
         let h = tendermint::block::Height::try_from(height)?;
         let block = comet.block(h).await.map_err(|e| anyhow!("{e}"))?.block;
-        let results = comet.block_results(h).await.map_err(|e| anyhow!("{e}"))?;
+        // CometBFT stores a height's results just after it reports the height: retry briefly.
+        let results = match comet.block_results(h).await {
+            Ok(r) => r,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
         let txs = results.txs_results.unwrap_or_default();
         let ok = txs.iter().filter(|r| r.code.is_ok()).count();
         committed_ok += ok;

@@ -22,6 +22,9 @@ RELEASE_BIN       = $(or $(CARGO_TARGET_DIR),target)/release/openledgerd
 APT_PACKAGES := protobuf-compiler librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev zlib1g-dev \
                 libclang-dev clang pkg-config
 
+# Recipes are shell scripts (.ONESHELL); print what they say, not their source.
+.SILENT: setup-apt setup-go proto-deps setup-rust setup-lora run
+
 .PHONY: setup setup-apt setup-go proto-deps setup-rust setup-lora build run test bench lint reset
 
 setup: setup-apt setup-go proto-deps setup-rust setup-lora

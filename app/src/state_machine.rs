@@ -153,11 +153,23 @@ impl AppCore {
         mode: ExecMode,
         run_msgs: bool,
     ) -> TxOutcome {
-        let tx = match DecodedTx::decode(bytes) {
-            Ok(tx) => tx,
-            Err(e) => return TxOutcome::failed(e, 0, 0, Vec::new()),
-        };
-        if let Err(e) = ante::check_stateless(&tx) {
+        match DecodedTx::decode(bytes) {
+            Ok(tx) => self.execute_decoded(state, block, &tx, mode, run_msgs),
+            Err(e) => TxOutcome::failed(e, 0, 0, Vec::new()),
+        }
+    }
+
+    /// [`execute_tx`](Self::execute_tx) for a tx already decoded (FinalizeBlock decodes each tx
+    /// once, for its signature pre-pass and for execution).
+    pub fn execute_decoded(
+        &self,
+        state: &mut dyn KvWrite,
+        block: &BlockInfo,
+        tx: &DecodedTx,
+        mode: ExecMode,
+        run_msgs: bool,
+    ) -> TxOutcome {
+        if let Err(e) = ante::check_stateless(tx) {
             return TxOutcome::failed(e, tx.gas_limit(), 0, Vec::new());
         }
         let gas_wanted = if mode == ExecMode::Simulate {
@@ -165,7 +177,7 @@ impl AppCore {
         } else {
             tx.gas_limit()
         };
-        let signers = match self.signers(&tx) {
+        let signers = match self.signers(tx) {
             Ok(s) => s,
             Err(e) => return TxOutcome::failed(e, gas_wanted, 0, Vec::new()),
         };
@@ -175,12 +187,12 @@ impl AppCore {
         let result = {
             let mut ctx = Ctx::new(block, mode, &mut tx_state, &mut gas, &mut events);
             match ante::run(
-                &mut ctx, &tx, &signers, &self.auth, &self.bank, &self.ante, &self.sigs,
+                &mut ctx, tx, &signers, &self.auth, &self.bank, &self.ante, &self.sigs,
             ) {
                 Err(e) => Err((e, true)),
                 Ok(()) if !run_msgs => Ok(Vec::new()),
                 Ok(()) => ctx
-                    .branch(|c| self.run_msgs(c, &tx, &signers))
+                    .branch(|c| self.run_msgs(c, tx, &signers))
                     .map_err(|e| (e, false)),
             }
         };
@@ -291,6 +303,17 @@ pub struct ChainMeta {
 }
 
 impl ChainMeta {
+    /// The block after the last committed one, as CheckTx and Simulate see it (the last block's
+    /// time: the next one's is not known yet).
+    pub fn next_block(&self) -> BlockInfo {
+        BlockInfo {
+            height: self.height + 1,
+            time_seconds: self.block_time.0,
+            time_nanos: self.block_time.1,
+            chain_id: self.chain_id.clone(),
+        }
+    }
+
     pub fn load(snapshot: &Snapshot) -> Result<Option<Self>, AbciError> {
         let Some(bytes) = snapshot.get(META_KEY)? else {
             return Ok(None);
@@ -469,45 +492,29 @@ impl App {
             chain_id: self.meta.chain_id.clone(),
         };
 
-        self.preverify_signatures(&state, txs);
+        let decoded: Vec<Result<DecodedTx, AbciError>> = txs
+            .iter()
+            .map(|bytes| DecodedTx::decode(bytes.as_ref()))
+            .collect();
+        self.preverify_signatures(&state, &decoded);
 
         let mut block_events = Vec::new();
-        {
-            let mut gas = GasMeter::infinite();
-            let mut ctx = Ctx::new(
-                &block,
-                ExecMode::Finalize,
-                &mut state,
-                &mut gas,
-                &mut block_events,
-            );
-            for m in &self.core.modules {
-                m.begin_block(&mut ctx)?;
-            }
-        }
-        let mut outcomes = Vec::with_capacity(txs.len());
-        for tx in txs {
-            outcomes.push(self.core.execute_tx(
-                &mut state,
-                &block,
-                tx.as_ref(),
-                ExecMode::Finalize,
-                true,
-            ));
-        }
-        {
-            let mut gas = GasMeter::infinite();
-            let mut ctx = Ctx::new(
-                &block,
-                ExecMode::Finalize,
-                &mut state,
-                &mut gas,
-                &mut block_events,
-            );
-            for m in &self.core.modules {
-                m.end_block(&mut ctx)?;
-            }
-        }
+        self.run_hooks(&block, &mut state, &mut block_events, |m, ctx| {
+            m.begin_block(ctx)
+        })?;
+        let outcomes = decoded
+            .iter()
+            .map(|tx| match tx {
+                Ok(tx) => {
+                    self.core
+                        .execute_decoded(&mut state, &block, tx, ExecMode::Finalize, true)
+                }
+                Err(e) => TxOutcome::failed(e.clone(), 0, 0, Vec::new()),
+            })
+            .collect();
+        self.run_hooks(&block, &mut state, &mut block_events, |m, ctx| {
+            m.end_block(ctx)
+        })?;
         let meta = ChainMeta {
             height,
             block_time: time,
@@ -524,14 +531,30 @@ impl App {
     /// Verifies the block's signatures on all cores before the sequential pass, which then finds
     /// them in the signature cache. Only signers whose account already exists at the start of the
     /// block are pre-checked; anything else is verified in the sequential pass.
-    fn preverify_signatures(&self, state: &dyn KvRead, txs: &[impl AsRef<[u8]>]) {
+    /// Runs a begin/end-block hook of every module, in module order, with unlimited gas.
+    fn run_hooks(
+        &self,
+        block: &BlockInfo,
+        state: &mut dyn KvWrite,
+        events: &mut Vec<Event>,
+        hook: impl Fn(&dyn Module, &mut Ctx<'_>) -> Result<(), AbciError>,
+    ) -> Result<(), AbciError> {
+        let mut gas = GasMeter::infinite();
+        let mut ctx = Ctx::new(block, ExecMode::Finalize, state, &mut gas, events);
+        for m in &self.core.modules {
+            hook(m.as_ref(), &mut ctx)?;
+        }
+        Ok(())
+    }
+
+    fn preverify_signatures(&self, state: &dyn KvRead, txs: &[Result<DecodedTx, AbciError>]) {
         use rayon::prelude::*;
         let chain_id = &self.meta.chain_id;
         let jobs: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = txs
             .iter()
-            .filter_map(|bytes| DecodedTx::decode(bytes.as_ref()).ok())
+            .filter_map(|tx| tx.as_ref().ok())
             .filter_map(|tx| {
-                let signers = self.core.signers(&tx).ok()?;
+                let signers = self.core.signers(tx).ok()?;
                 let mut out = Vec::new();
                 for (i, signer) in signers.iter().enumerate() {
                     let account = self.core.auth.account_at(state, signer).ok()??;
@@ -585,13 +608,10 @@ impl App {
         if let Some(genesis) = &self.genesis {
             state.apply(genesis.clone());
         }
-        let block = BlockInfo {
-            height: self.meta.height + 1,
-            time_seconds: self.meta.block_time.0,
-            time_nanos: self.meta.block_time.1,
-            chain_id: self.meta.chain_id.clone(),
+        *self.check.lock() = CheckState {
+            state,
+            block: self.meta.next_block(),
         };
-        *self.check.lock() = CheckState { state, block };
     }
 }
 
@@ -616,11 +636,11 @@ pub fn check_tx(
 /// Simulate: runs the tx (ante and messages) on a throw-away branch of the latest state.
 pub fn simulate(core: &AppCore, snapshot: &Snapshot, meta: &ChainMeta, bytes: &[u8]) -> TxOutcome {
     let mut state = Overlay::new(snapshot);
-    let block = BlockInfo {
-        height: meta.height + 1,
-        time_seconds: meta.block_time.0,
-        time_nanos: meta.block_time.1,
-        chain_id: meta.chain_id.clone(),
-    };
-    core.execute_tx(&mut state, &block, bytes, ExecMode::Simulate, true)
+    core.execute_tx(
+        &mut state,
+        &meta.next_block(),
+        bytes,
+        ExecMode::Simulate,
+        true,
+    )
 }

@@ -201,21 +201,19 @@ impl AuthKeeper {
     }
 
     pub fn params_at(&self, state: &dyn KvRead) -> Result<Params, AbciError> {
-        match state.get(keys::params())? {
-            None => Ok(params::default_params()),
-            Some(b) => {
-                Params::decode(b.as_slice()).map_err(|e| AuthError::Corrupt(e.to_string()).into())
-            }
-        }
+        openledger_framework::module::decode_stored(
+            state.get(keys::params())?,
+            params::default_params,
+        )
+        .map_err(|e| AuthError::Corrupt(e.to_string()).into())
     }
 
     pub fn params(&self, ctx: &mut Ctx<'_>) -> Result<Params, AbciError> {
-        match ctx.get(keys::params())? {
-            None => Ok(params::default_params()),
-            Some(b) => {
-                Params::decode(b.as_slice()).map_err(|e| AuthError::Corrupt(e.to_string()).into())
-            }
-        }
+        openledger_framework::module::decode_stored(
+            ctx.get(keys::params())?,
+            params::default_params,
+        )
+        .map_err(|e| AuthError::Corrupt(e.to_string()).into())
     }
 
     pub fn set_params(&self, ctx: &mut Ctx<'_>, p: &Params) -> Result<(), AbciError> {

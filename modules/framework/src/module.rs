@@ -79,6 +79,18 @@ pub trait Module: Send + Sync {
     fn register_queries(&self, _router: &mut QueryRouter) {}
 }
 
+/// Decodes a stored protobuf value, or gives `default()` when the key is absent (params that
+/// were never set).
+pub fn decode_stored<M: Message + Default>(
+    bytes: Option<Vec<u8>>,
+    default: impl FnOnce() -> M,
+) -> Result<M, prost::DecodeError> {
+    match bytes {
+        None => Ok(default()),
+        Some(b) => M::decode(b.as_slice()),
+    }
+}
+
 /// Decodes a message of the expected type, with the SDK's error for garbage.
 pub fn decode_msg<M: Message + Default>(msg: &Any) -> Result<M, AbciError> {
     M::decode(msg.value.as_slice())

@@ -191,3 +191,32 @@ fn finalize_block_rejects_garbage_without_changing_state() {
         before
     );
 }
+
+#[test]
+fn queries_answer_at_a_recent_past_height() {
+    use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let dir = tempfile::tempdir().expect("dir");
+    let mut c = chain(&dir, &rt, 2, AnteConfig::default());
+    let b = c.accounts[1].address;
+    let before = c.height;
+    let tx = c.send(0, 1, 77);
+    assert!(c.block(&[tx])[0].is_ok());
+    let core = c.app.core.clone();
+    let req = QueryBalanceRequest {
+        address: b.to_bech32(),
+        denom: "uopen".into(),
+    };
+    let at = |h: u64| -> String {
+        let (snap, _) = openledgerd::query::at_height(&core, h).expect("snapshot");
+        let r: QueryBalanceResponse = core
+            .queries
+            .query("/cosmos.bank.v1beta1.Query/Balance", &snap, &req)
+            .expect("query");
+        r.balance.expect("balance").amount
+    };
+    assert_eq!(at(before), "1000000");
+    assert_eq!(at(c.height), "1000077");
+    assert_eq!(at(0), "1000077");
+    assert!(openledgerd::query::at_height(&core, c.height + 5).is_err());
+}

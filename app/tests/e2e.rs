@@ -72,6 +72,37 @@ fn send_query_kill9_restart() {
     assert!(events.iter().any(|e| e["type"] == "transfer"));
     assert!(events.iter().any(|e| e["type"] == "coin_spent"));
 
+    // The account and the block that carried the tx.
+    let acc: serde_json::Value = serde_json::from_str(&run_ok(&[
+        "query",
+        "auth",
+        "account",
+        &node.dev,
+        "--grpc-addr",
+        &node.grpc_url(),
+        "--output",
+        "json",
+    ]))
+    .expect("json");
+    assert_eq!(acc["account"]["sequence"], "1", "{acc}");
+    assert_eq!(
+        acc["account"]["pub_key"]["@type"], "/cosmos.crypto.secp256k1.PubKey",
+        "{acc}"
+    );
+    let height = tx["height"].as_str().expect("height");
+    let block: serde_json::Value = serde_json::from_str(&run_ok(&[
+        "query",
+        "block",
+        height,
+        "--grpc-addr",
+        &node.grpc_url(),
+        "--output",
+        "json",
+    ]))
+    .expect("json");
+    assert_eq!(block["block"]["header"]["height"], height, "{block}");
+    assert_eq!(block["block"]["data"]["txs"], 1, "{block}");
+
     // Total supply is unchanged by sends and fees.
     let total: serde_json::Value = serde_json::from_str(&run_ok(&[
         "query",

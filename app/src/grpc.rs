@@ -643,11 +643,11 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::descriptors::COSMOS_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(openledger_proto::COSMOS_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(openledger_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::descriptors::COSMOS_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(openledger_proto::COSMOS_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(openledger_proto::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
     tracing::info!(%addr, "gRPC server listening");

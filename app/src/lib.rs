@@ -10,7 +10,6 @@ pub mod abci;
 pub mod ante;
 pub mod client;
 pub mod config;
-pub mod descriptors;
 pub mod grpc;
 pub mod keyring;
 pub mod loadtest;

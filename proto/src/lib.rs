@@ -1,12 +1,19 @@
 //! Protobuf messages and gRPC services of OpenLedger's own `openledger.*.v1` packages.
 //!
 //! Every `.proto` file under `proto/openledger/` is compiled by `build.rs`; the generated
-//! modules follow the package names (`openledger::lora::v1`, …).
+//! modules follow the package names (`openledger::lora::v1`, `openledger::datanet::v1`, …).
+//! The chain's packages need the `chain` feature (see `build.rs`).
 
 #![allow(clippy::all, missing_docs)]
 
 include!(concat!(env!("OUT_DIR"), "/openledger_include.rs"));
 
-/// Encoded `FileDescriptorSet` of the `openledger.*` packages, for gRPC server reflection.
+/// Encoded `FileDescriptorSet` of the `openledger.*` packages (and what they import), for gRPC
+/// server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/openledger_descriptor.bin"));
+
+/// Encoded `FileDescriptorSet` of the Cosmos SDK services `openledgerd` serves (empty without
+/// the `chain` feature).
+pub const COSMOS_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/cosmos_descriptor.bin"));

@@ -20,6 +20,13 @@ use crate::query::{
 /// The bech32 prefix of OpenLedger addresses.
 pub const ADDRESS_PREFIX: &str = "open";
 
+/// An `open…` address for tests, derived from `name` (as `MockApi::addr_make`).
+pub fn addr(name: &str) -> cosmwasm_std::Addr {
+    MockApi::default()
+        .with_prefix(ADDRESS_PREFIX)
+        .addr_make(name)
+}
+
 /// The chain state the custom queries read.
 #[derive(Clone, Debug, Default)]
 pub struct MockChain {
@@ -132,3 +139,8 @@ pub fn mock_dependencies(
         custom_query_type: std::marker::PhantomData,
     }
 }
+
+#[cfg(feature = "multitest")]
+mod multitest;
+#[cfg(feature = "multitest")]
+pub use multitest::{ChainApp, ChainModule, chain_app, escrow_address};

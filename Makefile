@@ -2,7 +2,8 @@
 #   make setup   install what is missing (CometBFT, Debian build deps, proto deps, wasm target, model)
 #   make build   build the node and tools
 #   make run     setup + build + a one-validator home with a funded `dev` key, then start it
-#   make test    every test (unit, integration, end-to-end on the real cometbft)
+#   make test    every test (unit, integration, end-to-end on the real cometbft, contracts)
+#   make contracts  build the CosmWasm contracts into wasm-contracts/artifacts (wasm-opt'd)
 #   make bench   benchmarks (criterion FinalizeBlock; lora-engine speed figures)
 #   make lint    rustfmt + clippy -D warnings
 
@@ -18,16 +19,21 @@ OPENLEDGER_HOME  ?= $(HOME)/.openledger
 CHAIN_ID         ?= openledger-local-1
 CARGO            ?= cargo
 RELEASE_BIN       = $(or $(CARGO_TARGET_DIR),target)/release/openledgerd
+CONTRACTS_DIR    := wasm-contracts
+CONTRACTS_TARGET  = $(or $(CARGO_TARGET_DIR),$(CURDIR)/$(CONTRACTS_DIR)/target)
+BINARYEN_VERSION := 132.0.0
+WASM_OPT         := $(CURDIR)/.tools/binaryen/node_modules/.bin/wasm-opt
 
 APT_PACKAGES := protobuf-compiler librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev zlib1g-dev \
                 libclang-dev clang pkg-config
 
 # Recipes are shell scripts (.ONESHELL); print what they say, not their source.
-.SILENT: setup-apt setup-go proto-deps setup-rust setup-lora run
+.SILENT: setup-apt setup-go proto-deps setup-rust setup-lora run setup-contracts contracts
 
-.PHONY: setup setup-apt setup-go proto-deps setup-rust setup-lora build run test bench lint reset
+.PHONY: setup setup-apt setup-go proto-deps setup-rust setup-lora build run test bench lint reset \
+        setup-contracts contracts test-contracts
 
-setup: setup-apt setup-go proto-deps setup-rust setup-lora
+setup: setup-apt setup-go proto-deps setup-rust setup-lora setup-contracts
 
 setup-apt:
 	missing=""
@@ -62,6 +68,13 @@ setup-rust:
 setup-lora:
 	bash lora-engine/setup.sh
 
+# wasm-opt from the npm `binaryen` package, pinned, under .tools (gitignored).
+setup-contracts: setup-rust
+	if ! "$(WASM_OPT)" --version 2>/dev/null | grep -q "version $(firstword $(subst ., ,$(BINARYEN_VERSION)))"; then
+	  echo "installing binaryen $(BINARYEN_VERSION) (wasm-opt) from npm"
+	  npm install --silent --no-audit --no-fund --prefix .tools/binaryen binaryen@$(BINARYEN_VERSION)
+	fi
+
 build:
 	$(CARGO) build --release -p openledgerd
 
@@ -76,7 +89,30 @@ run: setup build
 	fi
 	exec $(RELEASE_BIN) start --home "$(OPENLEDGER_HOME)"
 
-test:
+# Release wasm, then wasm-opt: cosmwasm-vm 2.2 rejects bulk-memory instructions (Rust's
+# wasm32 std has them), so memory.copy/fill are lowered to loops first, then the module is
+# optimised with bulk memory off. Artifacts and their sha256 sums go to wasm-contracts/artifacts.
+contracts: setup-contracts
+	cd $(CONTRACTS_DIR)
+	RUSTFLAGS='-C link-arg=-s' $(CARGO) build --release --locked --target wasm32-unknown-unknown --lib
+	features="--enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types"
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT
+	mkdir -p artifacts; rm -f artifacts/*.wasm artifacts/checksums.txt
+	for dir in contracts/*/; do
+	  name=$$(basename "$$dir" | tr - _)
+	  in="$(CONTRACTS_TARGET)/wasm32-unknown-unknown/release/$$name.wasm"
+	  "$(WASM_OPT)" "$$in" --enable-bulk-memory $$features --llvm-memory-copy-fill-lowering -o "$$tmp/$$name.wasm"
+	  "$(WASM_OPT)" "$$tmp/$$name.wasm" $$features --disable-bulk-memory --strip-target-features --strip-debug -Os -o "artifacts/$$name.wasm"
+	done
+	cd artifacts && sha256sum *.wasm > checksums.txt
+	echo "contracts in $(CONTRACTS_DIR)/artifacts:"; cat checksums.txt
+
+# The contracts' own tests run natively (cosmwasm-std mocks, cw-multi-test).
+test-contracts: contracts
+	cd $(CONTRACTS_DIR)
+	$(CARGO) test --workspace --locked --no-fail-fast
+
+test: test-contracts
 	$(CARGO) test --workspace --no-fail-fast
 
 bench:
@@ -86,6 +122,8 @@ bench:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) fmt --manifest-path $(CONTRACTS_DIR)/Cargo.toml --all -- --check
+	$(CARGO) clippy --manifest-path $(CONTRACTS_DIR)/Cargo.toml --workspace --all-targets --locked -- -D warnings
 
 reset:
 	rm -rf "$(OPENLEDGER_HOME)"

@@ -94,7 +94,7 @@ run: setup build
 # optimised with bulk memory off. Artifacts and their sha256 sums go to wasm-contracts/artifacts.
 contracts: setup-contracts
 	cd $(CONTRACTS_DIR)
-	RUSTFLAGS='-C link-arg=-s' $(CARGO) build --release --locked --target wasm32-unknown-unknown --lib
+	RUSTFLAGS='-C link-arg=-s' $(CARGO) build --release --target wasm32-unknown-unknown --lib
 	features="--enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types"
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT
 	mkdir -p artifacts; rm -f artifacts/*.wasm artifacts/checksums.txt
@@ -110,7 +110,7 @@ contracts: setup-contracts
 # The contracts' own tests run natively (cosmwasm-std mocks, cw-multi-test).
 test-contracts: contracts
 	cd $(CONTRACTS_DIR)
-	$(CARGO) test --workspace --locked --no-fail-fast
+	$(CARGO) test --workspace --no-fail-fast
 
 test: test-contracts
 	$(CARGO) test --workspace --no-fail-fast
@@ -123,7 +123,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) fmt --manifest-path $(CONTRACTS_DIR)/Cargo.toml --all -- --check
-	$(CARGO) clippy --manifest-path $(CONTRACTS_DIR)/Cargo.toml --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy --manifest-path $(CONTRACTS_DIR)/Cargo.toml --workspace --all-targets -- -D warnings
 
 reset:
 	rm -rf "$(OPENLEDGER_HOME)"

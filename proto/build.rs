@@ -133,10 +133,12 @@ fn include_file(packages: &[String]) -> String {
             path.push(child);
             out.push_str(&format!("pub mod {child} {{\n"));
             if packages.contains(&path) {
-                out.push_str(&format!(
-                    "include!(concat!(env!(\"OUT_DIR\"), \"/{}.rs\"));\n",
-                    path.join(".")
-                ));
+                for suffix in ["rs", "serde.rs"] {
+                    out.push_str(&format!(
+                        "include!(concat!(env!(\"OUT_DIR\"), \"/{}.{suffix}\"));\n",
+                        path.join(".")
+                    ));
+                }
             }
             emit(out, &path, packages);
             out.push_str("}\n");
@@ -171,7 +173,11 @@ fn main() -> Result<(), BoxError> {
     if chain {
         includes.extend(cosmos_includes()?);
         let cosmos: Vec<PathBuf> = COSMOS_SERVICES.iter().map(PathBuf::from).collect();
-        protoc(&cosmos, &includes[1..], &out_dir.join("cosmos_descriptor.bin"))?;
+        protoc(
+            &cosmos,
+            &includes[1..],
+            &out_dir.join("cosmos_descriptor.bin"),
+        )?;
     } else {
         std::fs::write(out_dir.join("cosmos_descriptor.bin"), [])?;
     }
@@ -190,11 +196,23 @@ fn main() -> Result<(), BoxError> {
     packages.dedup();
     // prost generates a file per package for the imports too (it needs their descriptors to
     // decide derives), but only ours are included: Cosmos types come from cosmrs.
+    let mut config = prost_build::Config::new();
+    // `prost::Name` (full name, type URL) for packing messages into `Any`.
+    config.enable_type_names();
     tonic_build::configure()
         .build_server(true)
         .build_client(true)
         .extern_path(".cosmos", "::cosmrs::proto::cosmos")
-        .compile_fds(fds)?;
-    std::fs::write(out_dir.join("openledger_include.rs"), include_file(&packages))?;
+        .compile_fds_with_config(config, fds)?;
+    // Proto3 JSON (camelCase fields, u64 as strings, bytes as base64, enums by name) for
+    // `--output json` and genesis; Cosmos types bring theirs from cosmos-sdk-proto.
+    pbjson_build::Builder::new()
+        .register_descriptors(&std::fs::read(&descriptor)?)?
+        .extern_path(".cosmos", "::cosmrs::proto::cosmos")
+        .build(&[".openledger"])?;
+    std::fs::write(
+        out_dir.join("openledger_include.rs"),
+        include_file(&packages),
+    )?;
     Ok(())
 }

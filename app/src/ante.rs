@@ -17,10 +17,12 @@ use parking_lot::Mutex;
 use prost::Message;
 use sha2::{Digest, Sha256};
 
-/// Largest transaction accepted, in bytes (CometBFT's default `mempool.max_tx_bytes`).
-pub const MAX_TX_BYTES: usize = 1024 * 1024;
-/// Largest gas limit a transaction may ask for.
-pub const MAX_GAS_WANTED: u64 = 100_000_000;
+/// Largest transaction accepted, in bytes: room for an adapter's weights (8 MiB by default) on
+/// chain. `init` sets CometBFT's `mempool.max_tx_bytes` to the same value.
+pub const MAX_TX_BYTES: usize = 10 * 1024 * 1024;
+/// Largest gas limit a transaction may ask for: publishing an 8 MiB adapter costs ~340M gas
+/// (store writes at 30 gas per byte, tx bytes at 10).
+pub const MAX_GAS_WANTED: u64 = 1_000_000_000;
 
 /// A transaction decoded from its `TxRaw` bytes.
 #[derive(Debug, Clone)]

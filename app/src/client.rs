@@ -11,7 +11,8 @@ use cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse;
 use cosmrs::proto::cosmos::tx::v1beta1 as txv1;
 use cosmrs::tx::{Body, Fee, SignDoc, SignerInfo};
 use cosmrs::{Any, Coin as CosmrsCoin};
-use openledger_framework::{Address, Coins};
+use openledger_framework::decimal::DecCoin;
+use openledger_framework::{Address, Coin, Coins};
 use prost::Message;
 use serde_json::{Value, json};
 use tonic::transport::Channel;
@@ -23,7 +24,7 @@ pub async fn connect(grpc: &str) -> anyhow::Result<Channel> {
     let endpoint = tonic::transport::Endpoint::from_shared(grpc.to_string())
         .with_context(|| format!("invalid --grpc-addr {grpc}"))?
         .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(30));
+        .timeout(Duration::from_secs(60));
     endpoint.connect().await.with_context(|| {
         format!("cannot reach the node's gRPC at {grpc}; is `openledgerd start` running?")
     })
@@ -46,16 +47,48 @@ pub async fn account_numbers(ch: &Channel, addr: &Address) -> anyhow::Result<(u6
     Ok((base.account_number, base.sequence))
 }
 
-/// Gas and fee settings of a tx (`--gas`, `--gas-adjustment`, `--fees`).
+/// Gas and fee settings of a tx (`--gas`, `--gas-adjustment`, `--fees`, `--gas-prices`).
 #[derive(Debug, Clone)]
 pub struct FeeOptions {
     /// `None`: `auto` (simulate).
     pub gas: Option<u64>,
     pub gas_adjustment: f64,
     pub fees: Coins,
+    /// With `--gas-prices`, the fee is `ceil(gas × price)` (instead of `fees`).
+    pub gas_price: Option<DecCoin>,
 }
 
 impl FeeOptions {
+    /// `--gas-prices` on top of [`FeeOptions::parse`]; the two fee flags exclude each other.
+    pub fn with_gas_prices(mut self, gas_prices: &str) -> anyhow::Result<Self> {
+        if gas_prices.is_empty() {
+            return Ok(self);
+        }
+        if !self.fees.is_empty() {
+            bail!("give either --fees or --gas-prices, not both");
+        }
+        self.gas_price = Some(
+            gas_prices
+                .parse()
+                .map_err(|e| anyhow!("--gas-prices: {e}"))?,
+        );
+        Ok(self)
+    }
+
+    /// The fee for a gas limit.
+    pub fn fee_for(&self, gas: u64) -> anyhow::Result<Coins> {
+        match &self.gas_price {
+            None => Ok(self.fees.clone()),
+            Some(p) => {
+                let amount = p
+                    .amount
+                    .mul_int_ceil(gas as u128)
+                    .ok_or_else(|| anyhow!("fee overflow"))?;
+                Ok(Coins::from_vec(vec![Coin::new(amount, p.denom.clone())])?)
+            }
+        }
+    }
+
     pub fn parse(gas: &str, gas_adjustment: f64, fees: &str) -> anyhow::Result<Self> {
         let gas = match gas {
             "auto" => None,
@@ -71,6 +104,7 @@ impl FeeOptions {
             gas,
             gas_adjustment,
             fees: fees.parse().map_err(|e| anyhow!("--fees: {e}"))?,
+            gas_price: None,
         })
     }
 }
@@ -205,13 +239,23 @@ pub async fn sign_and_broadcast(
                 msgs.clone(),
                 memo,
                 crate::ante::MAX_GAS_WANTED,
+                // Simulation does not check the fee against the gas price.
                 &fee.fees,
             )?;
             let used = simulate(ch, sim).await?;
             ((used as f64) * fee.gas_adjustment).ceil() as u64
         }
     };
-    let tx = sign_tx(key, chain_id, number, sequence, msgs, memo, gas, &fee.fees)?;
+    let tx = sign_tx(
+        key,
+        chain_id,
+        number,
+        sequence,
+        msgs,
+        memo,
+        gas,
+        &fee.fee_for(gas)?,
+    )?;
     broadcast(ch, tx, mode, Duration::from_secs(60)).await
 }
 

@@ -205,6 +205,18 @@ pub fn init(
     // A mempool for bursts of ~10k txs (CometBFT's default holds 5,000).
     if let Some(toml::Value::Table(mempool)) = doc.get_mut("mempool") {
         mempool.insert("size".into(), toml::Value::Integer(20_000));
+        mempool.insert(
+            "max_tx_bytes".into(),
+            toml::Value::Integer(crate::ante::MAX_TX_BYTES as i64),
+        );
+    }
+    // Adapter weights travel in transactions: the RPC must take a request that carries one
+    // (base64 in JSON is 4/3 of the bytes).
+    if let Some(toml::Value::Table(rpc)) = doc.get_mut("rpc") {
+        rpc.insert(
+            "max_body_bytes".into(),
+            toml::Value::Integer(2 * crate::ante::MAX_TX_BYTES as i64),
+        );
     }
     if let Some(toml::Value::Table(p2p)) = doc.get_mut("p2p") {
         p2p.insert("allow_duplicate_ip".into(), toml::Value::Boolean(true));

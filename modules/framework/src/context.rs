@@ -149,6 +149,32 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Reads state: gas-metered through a [`Ctx`] (message handlers), free through a snapshot
+/// (queries). Keepers written against it serve both.
+pub trait StateRead {
+    fn read(&mut self, key: &str) -> Result<Option<Vec<u8>>, AbciError>;
+    /// Every `(key, value)` under `prefix`, in key order.
+    fn read_prefix(&mut self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, AbciError>;
+}
+
+impl StateRead for Ctx<'_> {
+    fn read(&mut self, key: &str) -> Result<Option<Vec<u8>>, AbciError> {
+        self.get(key)
+    }
+    fn read_prefix(&mut self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, AbciError> {
+        self.prefix(prefix)
+    }
+}
+
+impl StateRead for &dyn KvRead {
+    fn read(&mut self, key: &str) -> Result<Option<Vec<u8>>, AbciError> {
+        Ok(self.get(key)?)
+    }
+    fn read_prefix(&mut self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, AbciError> {
+        Ok(self.prefix(prefix)?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -141,7 +141,7 @@ pub fn init(
         keeper.set_account(ctx, &account)?;
         ctx.set(
             keys::address_by_number(acc.account_number),
-            address.0.to_vec(),
+            address.as_bytes().to_vec(),
         )?;
         max_number = Some(max_number.map_or(acc.account_number, |m| m.max(acc.account_number)));
     }

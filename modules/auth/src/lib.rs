@@ -184,7 +184,7 @@ impl AuthKeeper {
             module,
         };
         self.set_account(ctx, &account)?;
-        ctx.set(keys::address_by_number(number), address.0.to_vec())?;
+        ctx.set(keys::address_by_number(number), address.as_bytes().to_vec())?;
         Ok(account)
     }
 

@@ -1,4 +1,5 @@
-//! Account addresses: 20 bytes, shown as bech32 with the `open` prefix.
+//! Account addresses, shown as bech32 with the `open` prefix: 20 bytes for keys and module
+//! accounts, 32 bytes for CosmWasm contracts (ADR-028 derived addresses), as in the Cosmos SDK.
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,10 +12,49 @@ pub const ACCOUNT_PREFIX: &str = "open";
 pub const VALOPER_PREFIX: &str = "openvaloper";
 pub const VALCONS_PREFIX: &str = "openvalcons";
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Address(pub [u8; 20]);
+/// The longest address the chain uses (contract addresses).
+pub const MAX_ADDRESS_LEN: usize = 32;
+
+/// An address of 20 or 32 bytes. Unused trailing bytes are always zero, so the derived equality
+/// and hash are those of the bytes; ordering is the lexicographic order of the bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Address {
+    len: u8,
+    bytes: [u8; MAX_ADDRESS_LEN],
+}
+
+impl From<[u8; 20]> for Address {
+    fn from(short: [u8; 20]) -> Self {
+        let mut bytes = [0u8; MAX_ADDRESS_LEN];
+        bytes[..20].copy_from_slice(&short);
+        Self { len: 20, bytes }
+    }
+}
+
+impl From<[u8; 32]> for Address {
+    fn from(bytes: [u8; 32]) -> Self {
+        Self { len: 32, bytes }
+    }
+}
+
+impl PartialOrd for Address {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Address {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
 
 impl Address {
+    /// The address bytes (20 or 32 of them).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+
     /// Parses a bech32 `open1…` address.
     pub fn from_bech32(s: &str) -> Result<Self, SdkError> {
         let id = cosmrs::AccountId::from_str(s)
@@ -28,11 +68,18 @@ impl Address {
         Self::from_slice(&id.to_bytes())
     }
 
+    /// An address from its bytes: 20 (accounts) or 32 (contracts) of them.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, SdkError> {
-        let arr: [u8; 20] = bytes.try_into().map_err(|_| {
-            SdkError::InvalidAddress(format!("address must be 20 bytes, got {}", bytes.len()))
-        })?;
-        Ok(Self(arr))
+        if let Ok(short) = <[u8; 20]>::try_from(bytes) {
+            return Ok(short.into());
+        }
+        if let Ok(long) = <[u8; 32]>::try_from(bytes) {
+            return Ok(long.into());
+        }
+        Err(SdkError::InvalidAddress(format!(
+            "address must be 20 or 32 bytes, got {}",
+            bytes.len()
+        )))
     }
 
     /// The address of a module account: the first 20 bytes of `sha256(name)`, as in the SDK.
@@ -40,7 +87,7 @@ impl Address {
         let hash = Sha256::digest(name.as_bytes());
         let mut out = [0u8; 20];
         out.copy_from_slice(&hash[..20]);
-        Self(out)
+        out.into()
     }
 
     /// The account address of a secp256k1 public key: `ripemd160(sha256(pubkey))`.
@@ -58,34 +105,34 @@ impl Address {
     /// thread (bech32's checksum dominates otherwise); the result is the same either way.
     pub fn to_bech32(&self) -> String {
         thread_local! {
-            static MEMO: std::cell::RefCell<std::collections::HashMap<[u8; 20], String>> =
+            static MEMO: std::cell::RefCell<std::collections::HashMap<Address, String>> =
                 std::cell::RefCell::new(std::collections::HashMap::new());
         }
         MEMO.with(|memo| {
             let mut memo = memo.borrow_mut();
-            if let Some(s) = memo.get(&self.0) {
+            if let Some(s) = memo.get(self) {
                 return s.clone();
             }
             if memo.len() >= 65_536 {
                 memo.clear();
             }
             let s = self.with_prefix(ACCOUNT_PREFIX);
-            memo.insert(self.0, s.clone());
+            memo.insert(*self, s.clone());
             s
         })
     }
 
     pub fn with_prefix(&self, prefix: &str) -> String {
-        match cosmrs::AccountId::new(prefix, &self.0) {
+        match cosmrs::AccountId::new(prefix, self.as_bytes()) {
             Ok(id) => id.to_string(),
             // Only an invalid prefix can fail, and ours are constants.
-            Err(_) => hex::encode(self.0),
+            Err(_) => hex::encode(self.as_bytes()),
         }
     }
 
     /// Lower-case hex, the form used inside store keys.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        hex::encode(self.as_bytes())
     }
 
     pub fn from_hex(s: &str) -> Result<Self, SdkError> {
@@ -119,13 +166,28 @@ mod tests {
 
     #[test]
     fn bech32_roundtrip_and_prefix_check() {
-        let a = Address([7u8; 20]);
+        let a = Address::from([7u8; 20]);
         let s = a.to_bech32();
         assert!(s.starts_with("open1"));
         assert_eq!(Address::from_bech32(&s).unwrap(), a);
         let cosmos = a.with_prefix("cosmos");
         assert!(Address::from_bech32(&cosmos).is_err());
         assert!(Address::from_bech32("open1notanaddress").is_err());
+    }
+
+    #[test]
+    fn contract_addresses_have_32_bytes() {
+        let c = Address::from([9u8; 32]);
+        assert_eq!(c.as_bytes().len(), 32);
+        let s = c.to_bech32();
+        assert_eq!(Address::from_bech32(&s).unwrap(), c);
+        assert_eq!(Address::from_hex(&c.to_hex()).unwrap(), c);
+        assert!(Address::from_slice(&[1u8; 21]).is_err());
+        // Byte order, whatever the length: a 20-byte prefix sorts before its 32-byte extension.
+        let mut long = [7u8; 32];
+        long[20..].fill(0);
+        assert!(Address::from([7u8; 20]) < Address::from(long));
+        assert!(Address::from([8u8; 20]) > Address::from(long));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use cosmwasm_std::{
 };
 use openledger_framework::{AbciError, Address, Ctx};
 
-use crate::error::WasmError;
+use crate::error::{WasmError, is_out_of_gas};
 use crate::keeper::{Frame, RawCustom, WasmKeeper, to_vm_coins};
 
 type QueryAnswer = SystemResult<ContractResult<Binary>>;
@@ -93,7 +93,7 @@ impl WasmKeeper {
                     .map_err(|e| WasmError::Query(format!("custom query: {e}")))?;
                 match self.bindings().query(ctx, &bytes) {
                     Ok(answer) => Ok(ok(Binary::from(answer))),
-                    Err(e) if crate::error::is_out_of_gas(&e) => Err(e),
+                    Err(e) if is_out_of_gas(&e) => Err(e),
                     Err(e) => Ok(SystemResult::Ok(ContractResult::Err(e.message))),
                 }
             }
@@ -148,6 +148,7 @@ impl WasmKeeper {
                 };
                 let info = match self.contract_record(ctx, &addr) {
                     Ok(info) => info,
+                    Err(e) if is_out_of_gas(&e) => return Err(e),
                     Err(_) => return Ok(no_such_contract(contract_addr)),
                 };
                 let admin = (!info.admin.is_empty()).then(|| Addr::unchecked(info.admin));
@@ -163,6 +164,7 @@ impl WasmKeeper {
             WasmQuery::CodeInfo { code_id } => {
                 let code = match self.code_record(ctx, code_id) {
                     Ok(code) => code,
+                    Err(e) if is_out_of_gas(&e) => return Err(e),
                     Err(_) => return Ok(SystemResult::Err(SystemError::NoSuchCode { code_id })),
                 };
                 let Ok(checksum) = Checksum::try_from(code.code_hash.as_slice()) else {

@@ -13,6 +13,8 @@
 //! (`<home>/data/wasm`) is rebuilt from it when missing.
 
 mod address;
+mod call;
+mod contract;
 mod contract_query;
 mod dispatch;
 pub mod error;

@@ -103,6 +103,10 @@ fn store_instantiate_execute_with_funds_and_query() {
             &coins(500, DENOM),
         )
     });
+    eprintln!(
+        "test-misbehave: store {} gas, instantiate {} gas, increment with funds {} gas",
+        stored.gas_used, inst.gas_used, exec.gas_used
+    );
     let data = exec.result.unwrap().unwrap();
     assert_eq!(data, 6u64.to_be_bytes());
     assert_eq!(chain.balance(&contract, DENOM), 1500);

@@ -86,27 +86,28 @@ mod tests {
         let mut state = Overlay::new(EmptyState);
         let mut gas = GasMeter::new(1_000_000);
         let mut events = Vec::new();
-        let mut ctx = Ctx::new(
-            &block,
-            ExecMode::Finalize,
-            &mut state,
-            &mut gas,
-            &mut events,
-        );
         let slot = CtxSlot::new();
         assert!(slot.with(|_| ()).is_none());
         let kept = slot.clone();
-        slot.lend(&mut ctx, || {
-            kept.with(|c| {
-                c.set("wasm/x".into(), vec![1]).unwrap();
-                assert!(kept.with(|_| ()).is_none(), "no re-entrant borrow");
-            })
-            .unwrap();
-            assert!(kept.with(|_| ()).is_some());
-        });
-        assert!(kept.with(|_| ()).is_none(), "nothing lent after the call");
-        assert!(ctx.gas.used() > 0);
-        drop(ctx);
+        {
+            let mut ctx = Ctx::new(
+                &block,
+                ExecMode::Finalize,
+                &mut state,
+                &mut gas,
+                &mut events,
+            );
+            slot.lend(&mut ctx, || {
+                kept.with(|c| {
+                    c.set("wasm/x".into(), vec![1]).unwrap();
+                    assert!(kept.with(|_| ()).is_none(), "no re-entrant borrow");
+                })
+                .unwrap();
+                assert!(kept.with(|_| ()).is_some());
+            });
+            assert!(kept.with(|_| ()).is_none(), "nothing lent after the call");
+        }
+        assert!(gas.used() > 0);
         assert_eq!(state.get("wasm/x").unwrap(), Some(vec![1]));
     }
 }

@@ -164,6 +164,38 @@ pub async fn proof(
     Ok(out)
 }
 
+/// Writes the records of a version as JSONL, one record per line with its chain record id added
+/// as `"id"` (what lora-engine trains on and reports influence scores against). Returns the
+/// number of records.
+pub async fn export_version(
+    ch: &Channel,
+    datanet_id: u64,
+    version_no: u64,
+    out: &Path,
+) -> anyhow::Result<usize> {
+    let v = version(ch, datanet_id, version_no).await?;
+    let mut text = String::new();
+    for id in &v.record_ids {
+        let r = datanet_client(ch)
+            .record(dn::QueryRecordRequest {
+                datanet_id,
+                record_id: *id,
+            })
+            .await
+            .map_err(status)?
+            .into_inner()
+            .record
+            .ok_or_else(|| anyhow!("record {id} not found"))?;
+        let mut obj: serde_json::Map<String, Value> = serde_json::from_str(&r.content)
+            .with_context(|| format!("record {id} is not a JSON object"))?;
+        obj.insert("id".into(), json!(id.to_string()));
+        text.push_str(&serde_json::to_string(&obj)?);
+        text.push('\n');
+    }
+    std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+    Ok(v.record_ids.len())
+}
+
 pub async fn base_model(ch: &Channel, id: u64) -> anyhow::Result<md::BaseModel> {
     models_client(ch)
         .base_model(md::QueryBaseModelRequest { id })

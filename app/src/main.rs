@@ -437,6 +437,13 @@ enum DatanetQuery {
         version: u64,
         record_id: u64,
     },
+    /// Write the records of a version as JSONL for training (each with its record `id`).
+    Export {
+        id: u64,
+        version: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// A contributor's records (in one Datanet, or in all with --datanet 0).
     Stats {
         contributor: String,
@@ -1107,6 +1114,12 @@ async fn datanet_query(
             version,
             record_id,
         } => data_cli::proof(ch, id, version, record_id).await,
+        DatanetQuery::Export { id, version, out } => {
+            let n = data_cli::export_version(ch, id, version, &out).await?;
+            Ok(
+                serde_json::json!({"datanet_id": id, "version": version, "records": n, "out": out.display().to_string()}),
+            )
+        }
         DatanetQuery::Stats {
             contributor,
             datanet,

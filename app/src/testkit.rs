@@ -107,6 +107,16 @@ impl TestChain {
         tx
     }
 
+    /// A signed tx of any messages from account `from`, using (and advancing) its sequence.
+    pub fn tx(&mut self, from: usize, msgs: Vec<cosmrs::Any>, gas: u64) -> Vec<u8> {
+        let fees = self.fees.clone();
+        let a = &mut self.accounts[from];
+        let tx = sign_tx(&a.key, CHAIN_ID, a.number, a.sequence, msgs, "", gas, &fees)
+            .unwrap_or_else(|e| panic!("signing failed: {e}"));
+        a.sequence += 1;
+        tx
+    }
+
     /// FinalizeBlock + Commit of one block.
     pub fn block(&mut self, txs: &[Vec<u8>]) -> Vec<TxOutcome> {
         self.height += 1;

@@ -43,7 +43,9 @@ fn load<M: Message + Default>(r: &mut impl StateRead, key: &str) -> Result<Optio
 pub fn default_params() -> Params {
     Params {
         max_adapter_bytes: 8 * 1024 * 1024,
-        base_model_deposit: Vec::new(),
+        // 100 OPEN: anyone may register a base model by escrowing it; gov may raise it, or
+        // empty it to keep registration to itself.
+        base_model_deposit: vec![openledger_framework::Coin::new(100_000_000, "uopen").to_proto()],
         max_name_bytes: 128,
         max_field_bytes: 256,
     }
@@ -110,7 +112,7 @@ fn next_id(ctx: &mut Ctx<'_>, key: &str) -> Result<u64> {
     let id = match ctx.get(key)? {
         Some(b) => u64::from_be_bytes(
             b.try_into()
-                .map_err(|_| ModelsError::Corrupt(format!("{key}")))?,
+                .map_err(|_| ModelsError::Corrupt(key.to_string()))?,
         ),
         None => 1,
     };

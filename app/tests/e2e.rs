@@ -451,7 +451,7 @@ fn bad_inputs_are_rejected_and_change_nothing() {
             chain,
             vec![cosmrs::Any {
                 type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
-                value: vec![0u8; 1_100_000],
+                value: vec![0u8; openledgerd::ante::MAX_TX_BYTES + 1],
             }],
             "",
             200_000,
@@ -540,6 +540,8 @@ fn generic_clients_reflection_and_abci_proofs() {
                 "cosmos.tx.v1beta1.Service",
                 "cosmos.base.tendermint.v1beta1.Service",
                 "cosmos.base.node.v1beta1.Service",
+                "openledger.datanet.v1.Query",
+                "openledger.models.v1.Query",
             ] {
                 assert!(list.contains(svc), "reflection should list {svc}: {list}");
             }
@@ -557,6 +559,22 @@ fn generic_clients_reflection_and_abci_proofs() {
             assert!(
                 body.contains("\"amount\": \"1000000000000\""),
                 "AllBalances via grpcurl: {body}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // OpenLedger's own services resolve through reflection too (with their Cosmos
+            // imports).
+            let out = std::process::Command::new(&g)
+                .args([
+                    "-plaintext",
+                    &node.grpc,
+                    "openledger.models.v1.Query/Params",
+                ])
+                .output()
+                .expect("grpcurl call");
+            let body = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                body.contains("\"maxAdapterBytes\": \"8388608\""),
+                "models Params via grpcurl: {body}{}",
                 String::from_utf8_lossy(&out.stderr)
             );
         }

@@ -150,7 +150,7 @@ pub async fn proof(
     let mut out = to_json(&p)?;
     out["version_root_hex"] = json!(hex::encode(&v.root));
     out["verified"] = json!(verified);
-    out["verdict"] = json!(if verified {
+    out["check"] = json!(if verified {
         format!(
             "proof verified: record {record_id} is leaf {} of {} under root {} of version {}",
             p.leaf_index,

@@ -4,7 +4,7 @@
 #   make run     setup + build + a one-validator home with a funded `dev` key, then start it
 #   make test    every test (unit, integration, end-to-end on the real cometbft, contracts)
 #   make contracts  build the CosmWasm contracts into wasm-contracts/artifacts (wasm-opt'd)
-#   make bench   benchmarks (criterion FinalizeBlock; lora-engine speed figures)
+#   make bench   benchmarks (criterion FinalizeBlock and wasm execute; lora-engine speed figures)
 #   make lint    rustfmt + clippy -D warnings
 
 SHELL := /bin/bash
@@ -60,7 +60,7 @@ setup-go:
 proto-deps:
 	go mod download github.com/cosmos/cosmos-sdk@v0.50.13 github.com/cosmos/gogoproto@v1.7.0 \
 	  github.com/cosmos/cosmos-proto@v1.0.0-beta.5 github.com/grpc-ecosystem/grpc-gateway@v1.16.0 \
-	  github.com/cometbft/cometbft@$(COMETBFT_VERSION)
+	  github.com/cometbft/cometbft@$(COMETBFT_VERSION) github.com/CosmWasm/wasmd@v0.52.0
 
 setup-rust:
 	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -115,8 +115,9 @@ test-contracts: contracts
 test: test-contracts
 	$(CARGO) test --workspace --no-fail-fast
 
-bench:
+bench: contracts
 	$(CARGO) bench -p openledgerd --bench finalize_block
+	$(CARGO) bench -p openledgerd --bench wasm_execute
 	$(CARGO) run --release -p openledger-lora -- bench
 
 lint:

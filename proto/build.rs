@@ -26,6 +26,8 @@ const GO_MODULES: &[(&str, &str, &str)] = &[
         "third_party/googleapis",
     ),
     ("github.com/cometbft/cometbft", "v0.38.26", "proto"),
+    // The version cosmos-sdk-proto 0.26 (cosmrs 0.21) generated its `cosmwasm` types from.
+    ("github.com/CosmWasm/wasmd", "v0.52.0", "proto"),
 ];
 
 /// The Cosmos services `openledgerd` serves, listed by gRPC reflection.
@@ -37,7 +39,13 @@ const COSMOS_SERVICES: &[&str] = &[
     "cosmos/base/tendermint/v1beta1/query.proto",
     "cosmos/base/node/v1beta1/query.proto",
     "cosmos/crypto/secp256k1/keys.proto",
+    "cosmwasm/wasm/v1/query.proto",
+    "cosmwasm/wasm/v1/tx.proto",
 ];
+
+/// cosmos-sdk-proto ships wasmd's types and clients but no servers: the `cosmwasm.wasm.v1.Query`
+/// server is generated here over cosmrs' types.
+const WASMD_QUERY: &str = "cosmwasm/wasm/v1/query.proto";
 
 /// Packages under `openledger/` that import nothing from Cosmos (built without `chain`).
 const STANDALONE: &[&str] = &["lora"];
@@ -150,6 +158,29 @@ fn include_file(packages: &[String]) -> String {
     out
 }
 
+/// `OUT_DIR/wasmd/cosmwasm.wasm.v1.rs`: only the `query_server` module, every message type
+/// resolved to `cosmrs::proto`.
+fn wasmd_query_server(includes: &[PathBuf], out_dir: &Path) -> Result<(), BoxError> {
+    let dir = out_dir.join("wasmd");
+    std::fs::create_dir_all(&dir)?;
+    let fds = prost_types::FileDescriptorSet::decode(
+        protoc(
+            &[PathBuf::from(WASMD_QUERY)],
+            includes,
+            &dir.join("query.bin"),
+        )?
+        .as_slice(),
+    )?;
+    tonic_build::configure()
+        .build_server(true)
+        .build_client(false)
+        .out_dir(&dir)
+        .extern_path(".cosmos", "::cosmrs::proto::cosmos")
+        .extern_path(".cosmwasm", "::cosmrs::proto::cosmwasm")
+        .compile_fds_with_config(prost_build::Config::new(), fds)?;
+    Ok(())
+}
+
 fn main() -> Result<(), BoxError> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
@@ -178,6 +209,7 @@ fn main() -> Result<(), BoxError> {
             &includes[1..],
             &out_dir.join("cosmos_descriptor.bin"),
         )?;
+        wasmd_query_server(&includes[1..], &out_dir)?;
     } else {
         std::fs::write(out_dir.join("cosmos_descriptor.bin"), [])?;
     }

@@ -14,7 +14,9 @@ use cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse;
 use cosmrs::proto::cosmos::base::node::v1beta1 as node;
 use cosmrs::proto::cosmos::base::tendermint::v1beta1 as tm;
 use cosmrs::proto::cosmos::tx::v1beta1 as txv1;
+use cosmrs::proto::cosmwasm::wasm::v1 as wasm;
 use openledger_framework::AbciError;
+use openledger_proto::cosmwasm_query as wasm_query;
 use openledger_proto::openledger::datanet::v1 as datanet;
 use openledger_proto::openledger::models::v1 as models;
 use prost::Message;
@@ -642,9 +644,11 @@ impl node::service_server::Service for Node {
     }
 }
 
-/// Implements a query service whose every method is routed by its gRPC path.
+/// Implements a query service whose methods are routed by their gRPC path; those listed under
+/// `unsupported` answer `Unimplemented`.
 macro_rules! routed_service {
-    ($service:path, $package:literal { $($method:ident($req:ty) -> $resp:ty = $name:literal;)* }) => {
+    ($service:path, $package:literal { $($method:ident($req:ty) -> $resp:ty = $name:literal;)* }
+     $(unsupported { $($umethod:ident($ureq:ty) -> $uresp:ty;)* })?) => {
         #[tonic::async_trait]
         impl $service for Node {
             $(
@@ -652,6 +656,11 @@ macro_rules! routed_service {
                     self.route(concat!("/", $package, "/", $name), req).await
                 }
             )*
+            $($(
+                async fn $umethod(&self, _req: Request<$ureq>) -> Result<Response<$uresp>, Status> {
+                    Err(unsupported(stringify!($umethod)))
+                }
+            )*)?
         }
     };
 }
@@ -675,6 +684,22 @@ routed_service!(models::query_server::Query, "openledger.models.v1.Query" {
     adapters(models::QueryAdaptersRequest) -> models::QueryAdaptersResponse = "Adapters";
     adapter_weights(models::QueryAdapterWeightsRequest) -> models::QueryAdapterWeightsResponse = "AdapterWeights";
     provenance(models::QueryProvenanceRequest) -> models::QueryProvenanceResponse = "Provenance";
+});
+
+routed_service!(wasm_query::query_server::Query, "cosmwasm.wasm.v1.Query" {
+    contract_info(wasm::QueryContractInfoRequest) -> wasm::QueryContractInfoResponse = "ContractInfo";
+    contracts_by_code(wasm::QueryContractsByCodeRequest) -> wasm::QueryContractsByCodeResponse = "ContractsByCode";
+    all_contract_state(wasm::QueryAllContractStateRequest) -> wasm::QueryAllContractStateResponse = "AllContractState";
+    raw_contract_state(wasm::QueryRawContractStateRequest) -> wasm::QueryRawContractStateResponse = "RawContractState";
+    smart_contract_state(wasm::QuerySmartContractStateRequest) -> wasm::QuerySmartContractStateResponse = "SmartContractState";
+    code(wasm::QueryCodeRequest) -> wasm::QueryCodeResponse = "Code";
+    codes(wasm::QueryCodesRequest) -> wasm::QueryCodesResponse = "Codes";
+    params(wasm::QueryParamsRequest) -> wasm::QueryParamsResponse = "Params";
+} unsupported {
+    contract_history(wasm::QueryContractHistoryRequest) -> wasm::QueryContractHistoryResponse;
+    pinned_codes(wasm::QueryPinnedCodesRequest) -> wasm::QueryPinnedCodesResponse;
+    contracts_by_creator(wasm::QueryContractsByCreatorRequest) -> wasm::QueryContractsByCreatorResponse;
+    build_address(wasm::QueryBuildAddressRequest) -> wasm::QueryBuildAddressResponse;
 });
 
 /// Serves every service (and reflection) until `shutdown` resolves.
@@ -701,6 +726,10 @@ pub async fn serve(
         )
         .add_service(datanet::query_server::QueryServer::new(node.clone()))
         .add_service(models::query_server::QueryServer::new(node.clone()))
+        .add_service(
+            wasm_query::query_server::QueryServer::new(node.clone())
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
         .add_service(tm::service_server::ServiceServer::new(node.clone()))
         .add_service(node::service_server::ServiceServer::new(node))
         .add_service(reflection)

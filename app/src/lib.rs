@@ -10,6 +10,7 @@
 
 pub mod abci;
 pub mod ante;
+pub mod bindings;
 pub mod client;
 pub mod config;
 pub mod data_cli;
@@ -21,3 +22,4 @@ pub mod query;
 pub mod state_machine;
 #[doc(hidden)]
 pub mod testkit;
+pub mod wasm_cli;

@@ -15,6 +15,7 @@ use openledgerd::config::{self, Home};
 use openledgerd::data_cli::{self, Sender};
 use openledgerd::keyring::{self, Backend, Keyring};
 use openledgerd::node::{self, CometMode, StartOptions};
+use openledgerd::wasm_cli;
 
 #[derive(Parser)]
 #[command(
@@ -211,6 +212,108 @@ enum TxCmd {
         #[command(subcommand)]
         cmd: ModelsTx,
     },
+    /// CosmWasm contracts: store, instantiate, execute, migrate (wasmd's commands).
+    Wasm {
+        #[command(subcommand)]
+        cmd: WasmTx,
+    },
+}
+
+/// Who may migrate a new contract: exactly one of `--admin` and `--no-admin`, as in wasmd.
+#[derive(Args, Clone)]
+struct AdminArgs {
+    /// Admin of the contract (address or key name), who may migrate it.
+    #[arg(long)]
+    admin: Option<String>,
+    /// No admin: the contract can never be migrated.
+    #[arg(long)]
+    no_admin: bool,
+}
+
+#[derive(Subcommand)]
+enum WasmTx {
+    /// Upload a wasm file (raw or gzip'd); prints the code id.
+    Store {
+        file: PathBuf,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Instantiate a stored code: `instantiate <code-id> <json>`; prints the contract address.
+    Instantiate {
+        code_id: u64,
+        msg: String,
+        #[arg(long)]
+        label: String,
+        #[command(flatten)]
+        admin: AdminArgs,
+        /// Coins sent to the new contract.
+        #[arg(long, default_value = "")]
+        amount: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Instantiate at a predictable address: `instantiate2 <code-id> <json> <salt-hex>`.
+    Instantiate2 {
+        code_id: u64,
+        msg: String,
+        salt: String,
+        #[arg(long)]
+        label: String,
+        #[command(flatten)]
+        admin: AdminArgs,
+        #[arg(long, default_value = "")]
+        amount: String,
+        /// Include the message in the address derivation.
+        #[arg(long)]
+        fix_msg: bool,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Execute a contract: `execute <contract> <json>`.
+    Execute {
+        contract: String,
+        msg: String,
+        /// Coins sent with the message.
+        #[arg(long, default_value = "")]
+        amount: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Migrate a contract to a new code (admin only): `migrate <contract> <new-code-id> <json>`.
+    Migrate {
+        contract: String,
+        new_code_id: u64,
+        msg: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Hand a contract to a new admin: `set-contract-admin <contract> <new-admin>`.
+    SetContractAdmin {
+        contract: String,
+        new_admin: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Remove a contract's admin for good.
+    ClearContractAdmin {
+        contract: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -389,10 +492,40 @@ enum QueryCmd {
         #[command(subcommand)]
         cmd: ModelsQuery,
     },
+    /// CosmWasm codes, contracts and their state (wasmd's commands).
+    Wasm {
+        #[command(subcommand)]
+        cmd: WasmQuery,
+    },
     /// A transaction by hash.
     Tx { hash: String },
     /// A block (latest by default).
     Block { height: Option<u64> },
+}
+
+#[derive(Subcommand)]
+enum WasmQuery {
+    /// Download a code's wasm: `code <code-id> <out-file>`.
+    Code { code_id: u64, out: PathBuf },
+    /// Every stored code.
+    ListCode,
+    /// The contracts instantiated from a code.
+    ListContractByCode { code_id: u64 },
+    /// A contract's info (code, creator, admin, label).
+    Contract { address: String },
+    /// A contract's state: a smart query or a raw key.
+    ContractState {
+        #[command(subcommand)]
+        cmd: ContractStateQuery,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContractStateQuery {
+    /// Ask the contract: `smart <contract> <json>`.
+    Smart { address: String, query: String },
+    /// Read one key of its store: `raw <contract> <key-hex>`.
+    Raw { address: String, key_hex: String },
 }
 
 #[derive(Subcommand)]
@@ -632,6 +765,9 @@ fn main() -> anyhow::Result<()> {
         Cmd::Tx {
             cmd: TxCmd::Models { cmd },
         } => models_tx(&rt, &home, cmd)?,
+        Cmd::Tx {
+            cmd: TxCmd::Wasm { cmd },
+        } => wasm_tx(&rt, &home, cmd)?,
         Cmd::Query {
             cmd,
             grpc_addr,
@@ -651,6 +787,7 @@ fn main() -> anyhow::Result<()> {
                     } => client::query_account(&ch, &Address::from_bech32(&address)?).await,
                     QueryCmd::Datanet { cmd } => datanet_query(&ch, cmd).await,
                     QueryCmd::Models { cmd } => models_query(&ch, cmd).await,
+                    QueryCmd::Wasm { cmd } => wasm_query(&ch, cmd).await,
                     QueryCmd::Tx { hash } => client::query_tx(&ch, &hash).await,
                     QueryCmd::Block { height } => client::query_block(&ch, height).await,
                 }
@@ -804,6 +941,217 @@ fn send_one<M: prost::Name>(
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// [`send_one`] for wasm messages: the text output also names the code id or contract address
+/// the transaction made.
+fn send_wasm<M: prost::Name>(
+    rt: &tokio::runtime::Runtime,
+    sender: &Sender,
+    flags: &TxFlags,
+    what: &str,
+    msg: &M,
+) -> anyhow::Result<()> {
+    if !flags.yes && !confirm(&format!("{what}?"))? {
+        bail!("cancelled");
+    }
+    let resp = rt.block_on(async {
+        let ch = client::connect(&flags.grpc_addr).await?;
+        sender.send(&ch, vec![pack_any(msg)]).await
+    })?;
+    let json = flags.output == Output::Json;
+    client::print(&client::tx_response_json(&resp), json);
+    if !json {
+        for (k, v) in wasm_cli::made(&resp) {
+            println!("{k}: {v}");
+        }
+    }
+    if resp.code != 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// `--admin` / `--no-admin`: the admin's bech32 address, or empty for none.
+fn admin_of(home: &std::path::Path, backend: Backend, a: &AdminArgs) -> anyhow::Result<String> {
+    match (&a.admin, a.no_admin) {
+        (Some(_), true) => bail!("--admin and --no-admin exclude each other"),
+        (None, false) => bail!("give --admin <address> or --no-admin"),
+        (Some(admin), false) => Ok(resolve_address(home, backend, admin)?.to_bech32()),
+        (None, true) => Ok(String::new()),
+    }
+}
+
+fn wasm_tx(
+    rt: &tokio::runtime::Runtime,
+    home: &std::path::Path,
+    cmd: WasmTx,
+) -> anyhow::Result<()> {
+    use cosmrs::proto::cosmwasm::wasm::v1 as w;
+    match cmd {
+        WasmTx::Store { file, from, flags } => {
+            let code = wasm_cli::read_wasm(&file)?;
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgStoreCode {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                wasm_byte_code: code,
+                instantiate_permission: None,
+            };
+            let what = format!(
+                "store {} ({} bytes)",
+                file.display(),
+                msg.wasm_byte_code.len()
+            );
+            send_wasm(rt, &sender, &flags, &what, &msg)
+        }
+        WasmTx::Instantiate {
+            code_id,
+            msg,
+            label,
+            admin,
+            amount,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgInstantiateContract {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                admin: admin_of(home, flags.keyring_backend, &admin)?,
+                code_id,
+                label,
+                msg: wasm_cli::json_msg(&msg)?,
+                funds: wasm_cli::funds(&amount)?,
+            };
+            send_wasm(
+                rt,
+                &sender,
+                &flags,
+                &format!("instantiate code {code_id}"),
+                &msg,
+            )
+        }
+        WasmTx::Instantiate2 {
+            code_id,
+            msg,
+            salt,
+            label,
+            admin,
+            amount,
+            fix_msg,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgInstantiateContract2 {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                admin: admin_of(home, flags.keyring_backend, &admin)?,
+                code_id,
+                label,
+                msg: wasm_cli::json_msg(&msg)?,
+                funds: wasm_cli::funds(&amount)?,
+                salt: wasm_cli::salt(&salt)?,
+                fix_msg,
+            };
+            send_wasm(
+                rt,
+                &sender,
+                &flags,
+                &format!("instantiate2 code {code_id}"),
+                &msg,
+            )
+        }
+        WasmTx::Execute {
+            contract,
+            msg,
+            amount,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgExecuteContract {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                contract: wasm_cli::contract_address(&contract)?,
+                msg: wasm_cli::json_msg(&msg)?,
+                funds: wasm_cli::funds(&amount)?,
+            };
+            send_wasm(rt, &sender, &flags, &format!("execute {contract}"), &msg)
+        }
+        WasmTx::Migrate {
+            contract,
+            new_code_id,
+            msg,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgMigrateContract {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                contract: wasm_cli::contract_address(&contract)?,
+                code_id: new_code_id,
+                msg: wasm_cli::json_msg(&msg)?,
+            };
+            let what = format!("migrate {contract} to code {new_code_id}");
+            send_wasm(rt, &sender, &flags, &what, &msg)
+        }
+        WasmTx::SetContractAdmin {
+            contract,
+            new_admin,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgUpdateAdmin {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                new_admin: resolve_address(home, flags.keyring_backend, &new_admin)?.to_bech32(),
+                contract: wasm_cli::contract_address(&contract)?,
+            };
+            send_wasm(
+                rt,
+                &sender,
+                &flags,
+                &format!("set the admin of {contract}"),
+                &msg,
+            )
+        }
+        WasmTx::ClearContractAdmin {
+            contract,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgClearAdmin {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                contract: wasm_cli::contract_address(&contract)?,
+            };
+            send_wasm(
+                rt,
+                &sender,
+                &flags,
+                &format!("clear the admin of {contract}"),
+                &msg,
+            )
+        }
+    }
+}
+
+async fn wasm_query(
+    ch: &tonic::transport::Channel,
+    cmd: WasmQuery,
+) -> anyhow::Result<serde_json::Value> {
+    match cmd {
+        WasmQuery::Code { code_id, out } => wasm_cli::download_code(ch, code_id, &out).await,
+        WasmQuery::ListCode => wasm_cli::list_code(ch).await,
+        WasmQuery::ListContractByCode { code_id } => {
+            wasm_cli::list_contract_by_code(ch, code_id).await
+        }
+        WasmQuery::Contract { address } => wasm_cli::contract(ch, &address).await,
+        WasmQuery::ContractState {
+            cmd: ContractStateQuery::Smart { address, query },
+        } => wasm_cli::smart(ch, &address, &query).await,
+        WasmQuery::ContractState {
+            cmd: ContractStateQuery::Raw { address, key_hex },
+        } => wasm_cli::raw(ch, &address, &key_hex).await,
+    }
 }
 
 fn addresses(

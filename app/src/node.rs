@@ -64,7 +64,11 @@ pub async fn open_core(
     let storage = Storage::open(home.app_db(), STORE_PREFIXES)
         .await
         .context("opening application.db")?;
-    Ok(Arc::new(AppCore::new(storage, ante)))
+    Ok(Arc::new(AppCore::new(
+        storage,
+        ante,
+        &home.0.join("data").join("wasm"),
+    )?))
 }
 
 fn spawn_cometbft(bin: &std::path::Path, opts: &StartOptions) -> anyhow::Result<Child> {

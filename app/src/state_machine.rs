@@ -18,13 +18,15 @@ use openledger_framework::{
     AbciError, Address, BlockInfo, Ctx, Event, GasMeter, Module, QueryRouter,
 };
 use openledger_models::{ModelsKeeper, ModelsModule};
+use openledger_wasm::{ContractAccounts, WasmConfig, WasmDeps, WasmKeeper, WasmModule};
 use parking_lot::Mutex;
 use prost::Message;
 
 use crate::ante::{self, AnteConfig, DecodedTx, SigCache};
+use crate::bindings::OpenLedgerBindings;
 
 /// Module store prefixes, which are also the substores of the multistore.
-pub const STORE_PREFIXES: &[&str] = &["auth", "bank", "datanet", "models"];
+pub const STORE_PREFIXES: &[&str] = &["auth", "bank", "datanet", "models", "wasm"];
 
 /// Chain metadata lives in the main store (outside every module's substore), so it is part of
 /// the app hash like everything else the node restarts from.
@@ -73,10 +75,32 @@ impl AccountKeeper for AuthForBank {
 
     fn module_address(&self, ctx: &mut Ctx<'_>, name: &str) -> Result<Address, AbciError> {
         let perms: &[&str] = match name {
-            GOV_MODULE => &["burner"],
+            // `BankMsg::Burn` from a contract burns through the wasm module account.
+            GOV_MODULE | openledger_wasm::keys::PREFIX => &["burner"],
             _ => &[],
         };
         Ok(self.0.module_account(ctx, name, perms)?.address)
+    }
+}
+
+/// Auth seen through wasm's narrow `ContractAccounts` trait: every contract gets an account, as
+/// in wasmd; an address that already signed something cannot become a contract.
+struct AuthForWasm(AuthKeeper);
+
+impl ContractAccounts for AuthForWasm {
+    fn create_contract_account(&self, ctx: &mut Ctx<'_>, addr: &Address) -> Result<(), AbciError> {
+        match self.0.account(ctx, addr)? {
+            None => {
+                self.0.create_account(ctx, *addr)?;
+                Ok(())
+            }
+            Some(a) if a.pub_key.is_none() && a.sequence == 0 && a.module.is_none() => Ok(()),
+            Some(_) => Err(SdkError::InvalidRequest(format!(
+                "account {} exists and cannot become a contract",
+                addr.to_bech32()
+            ))
+            .into()),
+        }
     }
 }
 
@@ -85,6 +109,9 @@ pub struct AppCore {
     pub storage: Storage,
     pub auth: AuthKeeper,
     pub bank: BankKeeper,
+    pub datanets: DatanetKeeper,
+    pub models: ModelsKeeper,
+    pub wasm: WasmKeeper,
     pub modules: Vec<Arc<dyn Module>>,
     routes: BTreeMap<&'static str, Arc<dyn Module>>,
     pub queries: QueryRouter,
@@ -93,7 +120,13 @@ pub struct AppCore {
 }
 
 impl AppCore {
-    pub fn new(storage: Storage, ante: AnteConfig) -> Self {
+    /// `wasm_cache` is the VM's compiled-module cache (`<home>/data/wasm`): a cache only, rebuilt
+    /// from the bytecode in state when missing.
+    pub fn new(
+        storage: Storage,
+        ante: AnteConfig,
+        wasm_cache: &std::path::Path,
+    ) -> anyhow::Result<Self> {
         let auth = AuthKeeper;
         let gov = Address::module(GOV_MODULE);
         let bank = BankKeeper::new(
@@ -103,17 +136,34 @@ impl AppCore {
                 GOV_MODULE,
                 openledger_datanet::MODULE_ACCOUNT,
                 openledger_models::MODULE_ACCOUNT,
+                openledger_wasm::keys::PREFIX,
             ],
             gov,
         );
         let datanets = DatanetKeeper::new(bank.clone(), gov);
         let models = ModelsKeeper::new(bank.clone(), datanets.clone(), gov);
+        let wasm = WasmKeeper::new(
+            WasmConfig::new(wasm_cache),
+            WasmDeps::new(Arc::new(bank.clone()))
+                .with_accounts(Arc::new(AuthForWasm(auth)))
+                .with_bindings(Arc::new(OpenLedgerBindings::new(
+                    datanets.clone(),
+                    models.clone(),
+                )))
+                .with_authority(gov),
+        )
+        .map_err(|e| anyhow::anyhow!("opening the wasm module cache: {e}"))?;
         // The order here is the order of genesis, begin block and end block.
         let modules: Vec<Arc<dyn Module>> = vec![
             Arc::new(AuthModule { keeper: auth }),
             Arc::new(BankModule::new(bank.clone())),
-            Arc::new(DatanetModule { keeper: datanets }),
-            Arc::new(ModelsModule { keeper: models }),
+            Arc::new(DatanetModule {
+                keeper: datanets.clone(),
+            }),
+            Arc::new(ModelsModule {
+                keeper: models.clone(),
+            }),
+            Arc::new(WasmModule::new(wasm.clone())),
         ];
         let mut routes = BTreeMap::new();
         let mut queries = QueryRouter::new();
@@ -123,16 +173,19 @@ impl AppCore {
             }
             m.register_queries(&mut queries);
         }
-        Self {
+        Ok(Self {
             storage,
             auth,
             bank,
+            datanets,
+            models,
+            wasm,
             modules,
             routes,
             queries,
             ante,
             sigs: SigCache::default(),
-        }
+        })
     }
 
     fn route(&self, type_url: &str) -> Result<&Arc<dyn Module>, AbciError> {

@@ -40,7 +40,8 @@ impl TestChain {
         ante: AnteConfig,
     ) -> anyhow::Result<Self> {
         let storage = rt.block_on(Storage::open(path.to_path_buf(), STORE_PREFIXES))?;
-        let core = Arc::new(AppCore::new(storage, ante));
+        // The wasm module's compiled-module cache sits next to the database.
+        let core = Arc::new(AppCore::new(storage, ante, &path.with_extension("wasm"))?);
         let mut app = App::new(core).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut accounts = Vec::with_capacity(n);
         let mut auth = Vec::new();
@@ -119,13 +120,18 @@ impl TestChain {
 
     /// FinalizeBlock + Commit of one block.
     pub fn block(&mut self, txs: &[Vec<u8>]) -> Vec<TxOutcome> {
+        self.block_with_hash(txs).0
+    }
+
+    /// [`block`](Self::block), also returning the block's app hash.
+    pub fn block_with_hash(&mut self, txs: &[Vec<u8>]) -> (Vec<TxOutcome>, [u8; 32]) {
         self.height += 1;
         let time = (1_700_000_000 + self.height as i64, 0);
-        let (outcomes, _, _) = self
+        let (outcomes, _, hash) = self
             .app
             .finalize_block(self.height, time, txs)
             .unwrap_or_else(|e| panic!("finalize: {e}"));
         self.app.commit().unwrap_or_else(|e| panic!("commit: {e}"));
-        outcomes
+        (outcomes, hash)
     }
 }

@@ -17,3 +17,10 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 /// the `chain` feature).
 pub const COSMOS_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/cosmos_descriptor.bin"));
+
+/// The `cosmwasm.wasm.v1.Query` gRPC server over cosmrs' wasmd types (cosmos-sdk-proto ships
+/// only the client).
+#[cfg(feature = "chain")]
+pub mod cosmwasm_query {
+    include!(concat!(env!("OUT_DIR"), "/wasmd/cosmwasm.wasm.v1.rs"));
+}

@@ -1,0 +1,265 @@
+//! The client side of CosmWasm in wasmd's shape: reading and checking what `tx wasm …` sends
+//! (wasm files, JSON messages, salts, funds), the `query wasm …` calls as JSON, and the code id
+//! and contract address read back from a transaction's events.
+
+use std::path::Path;
+
+use anyhow::{Context, anyhow, bail};
+use cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse;
+use cosmrs::proto::cosmos::base::query::v1beta1::PageRequest;
+use cosmrs::proto::cosmos::base::v1beta1::Coin;
+use cosmrs::proto::cosmwasm::wasm::v1 as wasm;
+use openledger_framework::{Address, Coins};
+use serde_json::{Value, json};
+use tonic::transport::Channel;
+
+/// Largest reply the CLI accepts (`query wasm code` returns the whole bytecode).
+const MAX_REPLY_BYTES: usize = crate::grpc::MAX_MESSAGE_BYTES;
+
+/// Rows per page when listing codes and contracts.
+const PAGE: u64 = 100;
+
+fn status(s: tonic::Status) -> anyhow::Error {
+    anyhow!("{}", s.message())
+}
+
+fn client(ch: &Channel) -> wasm::query_client::QueryClient<Channel> {
+    wasm::query_client::QueryClient::new(ch.clone()).max_decoding_message_size(MAX_REPLY_BYTES)
+}
+
+/// The bytes of a `.wasm` file (raw or gzip'd: the chain accepts both).
+pub fn read_wasm(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let is_wasm = bytes.starts_with(b"\0asm");
+    let is_gzip = bytes.starts_with(&[0x1f, 0x8b]);
+    if !is_wasm && !is_gzip {
+        bail!(
+            "{} is neither a wasm module nor gzip'd wasm (no \\0asm or gzip magic)",
+            path.display()
+        );
+    }
+    Ok(bytes)
+}
+
+/// A contract message: must be JSON, sent as the bytes given.
+pub fn json_msg(s: &str) -> anyhow::Result<Vec<u8>> {
+    serde_json::from_str::<serde::de::IgnoredAny>(s)
+        .map_err(|e| anyhow!("the message is not valid JSON: {e}"))?;
+    Ok(s.as_bytes().to_vec())
+}
+
+/// `--amount`: coins sent with the message (empty for none).
+pub fn funds(amount: &str) -> anyhow::Result<Vec<Coin>> {
+    if amount.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let coins: Coins = amount.parse().map_err(|e| anyhow!("--amount: {e}"))?;
+    Ok(coins.to_proto())
+}
+
+/// A hex salt for `instantiate2` (1 to 64 bytes, as wasmd allows).
+pub fn salt(hex_salt: &str) -> anyhow::Result<Vec<u8>> {
+    let salt = hex::decode(hex_salt.trim()).map_err(|e| anyhow!("salt is not hex: {e}"))?;
+    if salt.is_empty() || salt.len() > 64 {
+        bail!("salt must be 1 to 64 bytes, got {}", salt.len());
+    }
+    Ok(salt)
+}
+
+pub fn contract_address(s: &str) -> anyhow::Result<String> {
+    Ok(Address::from_bech32(s)
+        .map_err(|e| anyhow!("contract address: {e}"))?
+        .to_bech32())
+}
+
+/// The first value of `key` in an event of type `kind`.
+pub fn event_attr(resp: &TxResponse, kind: &str, key: &str) -> Option<String> {
+    resp.events
+        .iter()
+        .filter(|e| e.r#type == kind)
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key == key)
+        .map(|a| a.value.clone())
+}
+
+/// What a successful wasm tx made, for the text output: the code id of `store`, the contract
+/// address of `instantiate`.
+pub fn made(resp: &TxResponse) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if resp.code != 0 {
+        return out;
+    }
+    if let Some(id) = event_attr(resp, "store_code", "code_id") {
+        out.push(("code_id", id));
+    }
+    if let Some(checksum) = event_attr(resp, "store_code", "code_checksum") {
+        out.push(("checksum", checksum));
+    }
+    if let Some(addr) = event_attr(resp, "instantiate", "_contract_address") {
+        out.push(("contract_address", addr));
+    }
+    out
+}
+
+fn code_info_json(c: &wasm::CodeInfoResponse) -> anyhow::Result<Value> {
+    let mut v = serde_json::to_value(c)?;
+    // wasmd prints the checksum as upper-case hex.
+    v["data_hash"] = json!(hex::encode_upper(&c.data_hash));
+    Ok(v)
+}
+
+/// `query wasm code <id> <out-file>`: writes the bytecode to `out`.
+pub async fn download_code(ch: &Channel, code_id: u64, out: &Path) -> anyhow::Result<Value> {
+    let resp = client(ch)
+        .code(wasm::QueryCodeRequest { code_id })
+        .await
+        .map_err(status)?
+        .into_inner();
+    if resp.data.is_empty() {
+        bail!("code {code_id} not found");
+    }
+    std::fs::write(out, &resp.data).with_context(|| format!("writing {}", out.display()))?;
+    let mut v = match &resp.code_info {
+        Some(info) => code_info_json(info)?,
+        None => json!({"code_id": code_id.to_string()}),
+    };
+    v["bytes"] = json!(resp.data.len());
+    v["out"] = json!(out.display().to_string());
+    Ok(v)
+}
+
+/// `query wasm list-code`: every stored code, all pages.
+pub async fn list_code(ch: &Channel) -> anyhow::Result<Value> {
+    let mut infos = Vec::new();
+    let mut key = Vec::new();
+    loop {
+        let resp = client(ch)
+            .codes(wasm::QueryCodesRequest {
+                pagination: Some(page(key)),
+            })
+            .await
+            .map_err(status)?
+            .into_inner();
+        for c in &resp.code_infos {
+            infos.push(code_info_json(c)?);
+        }
+        match resp
+            .pagination
+            .map(|p| p.next_key)
+            .filter(|k| !k.is_empty())
+        {
+            Some(next) => key = next,
+            None => break,
+        }
+    }
+    Ok(json!({"code_infos": infos}))
+}
+
+fn page(key: Vec<u8>) -> PageRequest {
+    PageRequest {
+        key,
+        offset: 0,
+        limit: PAGE,
+        count_total: false,
+        reverse: false,
+    }
+}
+
+/// `query wasm list-contract-by-code <id>`: the contracts of a code, all pages.
+pub async fn list_contract_by_code(ch: &Channel, code_id: u64) -> anyhow::Result<Value> {
+    let mut contracts = Vec::new();
+    let mut key = Vec::new();
+    loop {
+        let resp = client(ch)
+            .contracts_by_code(wasm::QueryContractsByCodeRequest {
+                code_id,
+                pagination: Some(page(key)),
+            })
+            .await
+            .map_err(status)?
+            .into_inner();
+        contracts.extend(resp.contracts);
+        match resp
+            .pagination
+            .map(|p| p.next_key)
+            .filter(|k| !k.is_empty())
+        {
+            Some(next) => key = next,
+            None => break,
+        }
+    }
+    Ok(json!({"contracts": contracts}))
+}
+
+/// `query wasm contract <addr>`.
+pub async fn contract(ch: &Channel, address: &str) -> anyhow::Result<Value> {
+    let resp = client(ch)
+        .contract_info(wasm::QueryContractInfoRequest {
+            address: contract_address(address)?,
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    Ok(serde_json::to_value(&resp)?)
+}
+
+/// `query wasm contract-state smart <addr> <json>`: `{"data": <the contract's JSON answer>}`.
+pub async fn smart(ch: &Channel, address: &str, query: &str) -> anyhow::Result<Value> {
+    let resp = client(ch)
+        .smart_contract_state(wasm::QuerySmartContractStateRequest {
+            address: contract_address(address)?,
+            query_data: json_msg(query)?,
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    let data: Value = serde_json::from_slice(&resp.data)
+        .map_err(|e| anyhow!("the contract answered something that is not JSON: {e}"))?;
+    Ok(json!({"data": data}))
+}
+
+/// `query wasm contract-state raw <addr> <key-hex>`: `{"data": <base64 of the value>}` (empty
+/// for a missing key).
+pub async fn raw(ch: &Channel, address: &str, key_hex: &str) -> anyhow::Result<Value> {
+    let key = hex::decode(key_hex.trim()).map_err(|e| anyhow!("key is not hex: {e}"))?;
+    let resp = client(ch)
+        .raw_contract_state(wasm::QueryRawContractStateRequest {
+            address: contract_address(address)?,
+            query_data: key,
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    Ok(serde_json::to_value(&resp)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_are_checked() {
+        assert!(json_msg(r#"{"subscribe":{"adapter_id":1}}"#).is_ok());
+        assert!(json_msg("{not json").is_err());
+        assert_eq!(salt("00ff").unwrap(), vec![0, 255]);
+        assert!(salt("").is_err());
+        assert!(salt("zz").is_err());
+        assert!(salt(&"00".repeat(65)).is_err());
+        assert!(funds("").unwrap().is_empty());
+        assert_eq!(funds("40000uopen").unwrap()[0].amount, "40000");
+        assert!(funds("forty").is_err());
+        assert!(contract_address("open1nope").is_err());
+    }
+
+    #[test]
+    fn wasm_files_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("a.wasm");
+        std::fs::write(&good, b"\0asm\x01\0\0\0").unwrap();
+        assert!(read_wasm(&good).is_ok());
+        let bad = dir.path().join("b.wasm");
+        std::fs::write(&bad, b"hello").unwrap();
+        assert!(read_wasm(&bad).is_err());
+        assert!(read_wasm(&dir.path().join("missing.wasm")).is_err());
+    }
+}

@@ -442,5 +442,31 @@ fn datanet_to_adapter_provenance() {
     assert_eq!(contributors[0]["address"], alice.as_str(), "{p}");
     assert_eq!(num(&contributors[0]["records"]), 30, "{p}");
 
+    // CometBFT-RPC-only clients get the same answers through ABCI Query with the gRPC path.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let via_abci = rt.block_on(async {
+        use prost::Message;
+        use tendermint_rpc::Client;
+        let rpc = tendermint_rpc::HttpClient::new(node.rpc_url().as_str()).expect("rpc");
+        let req =
+            openledger_proto::openledger::models::v1::QueryProvenanceRequest { adapter_id: 1 };
+        let r = rpc
+            .abci_query(
+                Some("/openledger.models.v1.Query/Provenance".into()),
+                req.encode_to_vec(),
+                None,
+                false,
+            )
+            .await
+            .expect("abci_query");
+        assert!(r.code.is_ok(), "{}", r.log);
+        openledger_proto::openledger::models::v1::QueryProvenanceResponse::decode(
+            r.value.as_slice(),
+        )
+        .expect("decode")
+    });
+    assert_eq!(via_abci.record_count, 30);
+    assert_eq!(via_abci.contributors[0].address, alice);
+
     node.stop();
 }

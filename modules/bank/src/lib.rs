@@ -196,6 +196,19 @@ impl BankKeeper {
         self.send(ctx, &from, to, coins)
     }
 
+    /// Moves coins between two module accounts (e.g. staking's bonded and not-bonded pools).
+    pub fn send_module_to_module(
+        &self,
+        ctx: &mut Ctx<'_>,
+        from_module: &str,
+        to_module: &str,
+        coins: &Coins,
+    ) -> Result<(), AbciError> {
+        let from = self.accounts.module_address(ctx, from_module)?;
+        let to = self.accounts.module_address(ctx, to_module)?;
+        self.send(ctx, &from, &to, coins)
+    }
+
     /// Creates coins in a module account, raising the supply.
     pub fn mint(&self, ctx: &mut Ctx<'_>, module: &str, coins: &Coins) -> Result<(), AbciError> {
         let to = self.accounts.module_address(ctx, module)?;

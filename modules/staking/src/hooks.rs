@@ -1,0 +1,70 @@
+//! Notifications other modules take from staking (the Cosmos SDK's `StakingHooks`).
+//! Distribution's F1 accounting needs them: it must settle a delegator's rewards before the
+//! delegation's shares change, and a validator's period before it is slashed.
+
+use openledger_framework::{AbciError, Address, Ctx, Dec};
+
+/// Every method defaults to doing nothing. Errors abort the staking operation (and so the tx).
+pub trait StakingHooks: Send + Sync {
+    fn after_validator_created(&self, _ctx: &mut Ctx<'_>, _op: &Address) -> Result<(), AbciError> {
+        Ok(())
+    }
+    fn after_validator_removed(
+        &self,
+        _ctx: &mut Ctx<'_>,
+        _cons: &Address,
+        _op: &Address,
+    ) -> Result<(), AbciError> {
+        Ok(())
+    }
+    fn after_validator_bonded(
+        &self,
+        _ctx: &mut Ctx<'_>,
+        _cons: &Address,
+        _op: &Address,
+    ) -> Result<(), AbciError> {
+        Ok(())
+    }
+    fn after_validator_begin_unbonding(
+        &self,
+        _ctx: &mut Ctx<'_>,
+        _cons: &Address,
+        _op: &Address,
+    ) -> Result<(), AbciError> {
+        Ok(())
+    }
+    /// Called before a delegation is created (`shares` zero) or its shares change.
+    fn before_delegation_shares_modified(
+        &self,
+        _ctx: &mut Ctx<'_>,
+        _del: &Address,
+        _val: &Address,
+    ) -> Result<(), AbciError> {
+        Ok(())
+    }
+    fn after_delegation_modified(
+        &self,
+        _ctx: &mut Ctx<'_>,
+        _del: &Address,
+        _val: &Address,
+    ) -> Result<(), AbciError> {
+        Ok(())
+    }
+    fn before_delegation_removed(
+        &self,
+        _ctx: &mut Ctx<'_>,
+        _del: &Address,
+        _val: &Address,
+    ) -> Result<(), AbciError> {
+        Ok(())
+    }
+    /// Called before a validator's tokens are cut by `fraction`.
+    fn before_validator_slashed(
+        &self,
+        _ctx: &mut Ctx<'_>,
+        _op: &Address,
+        _fraction: Dec,
+    ) -> Result<(), AbciError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,61 @@
+//! Staking params: defaults (the SDK's, with `uopen`) and validation.
+
+use cosmrs::proto::cosmos::staking::v1beta1::Params;
+use cosmrs::proto::tendermint::google::protobuf::Duration;
+use openledger_framework::Dec;
+use openledger_framework::coins::{BASE_DENOM, validate_denom};
+
+use crate::StakingError;
+use crate::math::{parse_proto_dec, proto_dec};
+
+/// 21 days, the Cosmos Hub's unbonding time.
+pub const DEFAULT_UNBONDING_SECONDS: i64 = 21 * 24 * 3600;
+
+pub fn default_params() -> Params {
+    Params {
+        unbonding_time: Some(Duration {
+            seconds: DEFAULT_UNBONDING_SECONDS,
+            nanos: 0,
+        }),
+        max_validators: 100,
+        max_entries: 7,
+        historical_entries: 10_000,
+        bond_denom: BASE_DENOM.to_string(),
+        min_commission_rate: proto_dec(Dec::ZERO),
+    }
+}
+
+/// The unbonding time as `(seconds, nanos)`.
+pub fn unbonding_time(p: &Params) -> (i64, i32) {
+    p.unbonding_time
+        .as_ref()
+        .map_or((DEFAULT_UNBONDING_SECONDS, 0), |d| (d.seconds, d.nanos))
+}
+
+pub fn min_commission_rate(p: &Params) -> Result<Dec, StakingError> {
+    if p.min_commission_rate.is_empty() {
+        return Ok(Dec::ZERO);
+    }
+    parse_proto_dec("min commission rate", &p.min_commission_rate)
+}
+
+pub fn validate(p: &Params) -> Result<(), StakingError> {
+    let bad = |m: &str| Err(StakingError::InvalidParams(m.to_string()));
+    match &p.unbonding_time {
+        Some(d) if d.seconds > 0 && (0..1_000_000_000).contains(&d.nanos) => {}
+        Some(d) if d.seconds == 0 && d.nanos > 0 && d.nanos < 1_000_000_000 => {}
+        _ => return bad("unbonding time must be positive"),
+    }
+    if p.max_validators == 0 {
+        return bad("max validators must be positive");
+    }
+    if p.max_entries == 0 {
+        return bad("max entries must be positive");
+    }
+    validate_denom(&p.bond_denom)
+        .map_err(|e| StakingError::InvalidParams(format!("bond denom: {e}")))?;
+    if min_commission_rate(p)? > Dec::ONE {
+        return bad("min commission rate cannot be above 100%");
+    }
+    Ok(())
+}

@@ -37,12 +37,7 @@ type Result<T> = std::result::Result<T, AbciError>;
 
 /// Decodes a stored protobuf value.
 fn load<M: Message + Default>(r: &mut impl StateRead, key: &str) -> Result<Option<M>> {
-    match r.read(key)? {
-        None => Ok(None),
-        Some(b) => M::decode(b.as_slice())
-            .map(Some)
-            .map_err(|e| DatanetError::Corrupt(format!("{key}: {e}")).into()),
-    }
+    openledger_framework::read_proto(r, key, DatanetError::Corrupt)
 }
 
 fn parse_address(field: &str, s: &str) -> Result<Address> {

@@ -157,6 +157,21 @@ pub trait StateRead {
     fn read_prefix(&mut self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, AbciError>;
 }
 
+/// Reads and decodes a stored protobuf value; `corrupt` builds the module's error for bytes that
+/// do not decode (it gets `"<key>: <decode error>"`).
+pub fn read_proto<M: prost::Message + Default, E: Into<AbciError>>(
+    r: &mut impl StateRead,
+    key: &str,
+    corrupt: impl FnOnce(String) -> E,
+) -> Result<Option<M>, AbciError> {
+    match r.read(key)? {
+        None => Ok(None),
+        Some(b) => M::decode(b.as_slice())
+            .map(Some)
+            .map_err(|e| corrupt(format!("{key}: {e}")).into()),
+    }
+}
+
 impl StateRead for Ctx<'_> {
     fn read(&mut self, key: &str) -> Result<Option<Vec<u8>>, AbciError> {
         self.get(key)

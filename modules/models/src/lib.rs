@@ -32,12 +32,7 @@ pub const WEIGHT_CHUNK: usize = 256 * 1024;
 type Result<T> = std::result::Result<T, AbciError>;
 
 fn load<M: Message + Default>(r: &mut impl StateRead, key: &str) -> Result<Option<M>> {
-    match r.read(key)? {
-        None => Ok(None),
-        Some(b) => M::decode(b.as_slice())
-            .map(Some)
-            .map_err(|e| ModelsError::Corrupt(format!("{key}: {e}")).into()),
-    }
+    openledger_framework::read_proto(r, key, ModelsError::Corrupt)
 }
 
 pub fn default_params() -> Params {

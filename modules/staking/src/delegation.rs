@@ -34,8 +34,13 @@ impl StakingKeeper {
         source: TokenSource,
     ) -> Result<Dec> {
         let shares = v.shares_for_tokens(amount)?;
+        let existing = self.delegation(ctx, del, &v.operator)?;
         if let Some(h) = self.hooks() {
-            h.before_delegation_shares_modified(ctx, del, &v.operator)?;
+            if existing.is_some() {
+                h.before_delegation_shares_modified(ctx, del, &v.operator)?;
+            } else {
+                h.before_delegation_created(ctx, del, &v.operator)?;
+            }
         }
         let pool = Self::pool_of(v);
         match source {
@@ -52,13 +57,11 @@ impl StakingKeeper {
             .ok_or_else(|| StakingError::Overflow("validator tokens".into()))?;
         v.delegator_shares = add_dec(v.delegator_shares, shares)?;
         self.set_validator(ctx, v)?;
-        let mut d = self
-            .delegation(ctx, del, &v.operator)?
-            .unwrap_or(Delegation {
-                delegator: *del,
-                validator: v.operator,
-                shares: Dec::ZERO,
-            });
+        let mut d = existing.unwrap_or(Delegation {
+            delegator: *del,
+            validator: v.operator,
+            shares: Dec::ZERO,
+        });
         d.shares = add_dec(d.shares, shares)?;
         self.set_delegation(ctx, &d)?;
         if let Some(h) = self.hooks() {
@@ -357,12 +360,13 @@ impl StakingKeeper {
                 true
             }
         });
-        if paid > 0 {
-            let coins = self.coins(ctx, paid)?;
-            self.bank
-                .send_from_module(ctx, NOT_BONDED_POOL, del, &coins)?;
-        }
         self.set_unbonding(ctx, &ubd)?;
+        if paid == 0 {
+            return Ok(0);
+        }
+        let coins = self.coins(ctx, paid)?;
+        self.bank
+            .send_from_module(ctx, NOT_BONDED_POOL, del, &coins)?;
         ctx.emit(
             Event::new("complete_unbonding")
                 .attr("validator", valoper(val))

@@ -22,16 +22,12 @@ impl StakingKeeper {
         let p = self.params(ctx)?;
         let h = height(ctx);
         let keep = i64::from(p.historical_entries);
-        // Usually one entry falls out of the window per block; after a param change more may.
-        for (k, _) in ctx.prefix("staking/hist/")? {
-            let old: i64 = k
-                .trim_start_matches("staking/hist/")
-                .parse()
-                .unwrap_or(i64::MAX);
-            if old > h - keep {
-                break;
-            }
-            ctx.delete(k)?;
+        // One entry falls out of the window per block; after `historical_entries` was lowered,
+        // the older ones below it go too (walking down until a gap).
+        let mut old = h - keep;
+        while old > 0 && ctx.get(&keys::historical_info(old))?.is_some() {
+            ctx.delete(keys::historical_info(old))?;
+            old -= 1;
         }
         if keep == 0 {
             return Ok(());

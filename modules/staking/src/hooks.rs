@@ -33,7 +33,16 @@ pub trait StakingHooks: Send + Sync {
     ) -> Result<(), AbciError> {
         Ok(())
     }
-    /// Called before a delegation is created (`shares` zero) or its shares change.
+    /// Called before a new delegation is created.
+    fn before_delegation_created(
+        &self,
+        _ctx: &mut Ctx<'_>,
+        _del: &Address,
+        _val: &Address,
+    ) -> Result<(), AbciError> {
+        Ok(())
+    }
+    /// Called before an existing delegation's shares change.
     fn before_delegation_shares_modified(
         &self,
         _ctx: &mut Ctx<'_>,
@@ -58,7 +67,8 @@ pub trait StakingHooks: Send + Sync {
     ) -> Result<(), AbciError> {
         Ok(())
     }
-    /// Called before a validator's tokens are cut by `fraction`.
+    /// Called before a validator's tokens are cut by `fraction` of what it has now (the
+    /// effective fraction, after unbonding entries and redelegations took their part).
     fn before_validator_slashed(
         &self,
         _ctx: &mut Ctx<'_>,

@@ -59,3 +59,39 @@ pub fn validate(p: &Params) -> Result<(), StakingError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bad_params_are_refused() {
+        let p = default_params();
+        validate(&p).unwrap();
+        assert_eq!(unbonding_time(&p), (DEFAULT_UNBONDING_SECONDS, 0));
+        for bad in [
+            Params {
+                max_validators: 0,
+                ..p.clone()
+            },
+            Params {
+                max_entries: 0,
+                ..p.clone()
+            },
+            Params {
+                unbonding_time: None,
+                ..p.clone()
+            },
+            Params {
+                bond_denom: "x".into(),
+                ..p.clone()
+            },
+            Params {
+                min_commission_rate: "1.5".into(),
+                ..p.clone()
+            },
+        ] {
+            assert!(validate(&bad).is_err(), "{bad:?}");
+        }
+    }
+}

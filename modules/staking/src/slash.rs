@@ -47,9 +47,6 @@ impl StakingKeeper {
         let power = u128::try_from(power.max(0)).unwrap_or(0);
         let amount = mul_dec_floor(power.saturating_mul(POWER_REDUCTION), fraction)
             .ok_or_else(|| StakingError::Overflow("slash amount".into()))?;
-        if let Some(h) = self.hooks() {
-            h.before_validator_slashed(ctx, &op, fraction)?;
-        }
         let mut remaining = amount;
         let mut burned = 0u128;
         if infraction_height < current {
@@ -65,6 +62,14 @@ impl StakingKeeper {
         // Reload: slashing redelegations may not touch this validator, but be exact.
         let mut v = self.must_validator(ctx, &op)?;
         let from_tokens = remaining.min(v.tokens);
+        if from_tokens > 0
+            && let Some(h) = self.hooks()
+        {
+            let effective = mul_div_floor(from_tokens, Dec::ONE.atomics(), v.tokens)
+                .map(Dec::from_atomics)
+                .unwrap_or(Dec::ONE);
+            h.before_validator_slashed(ctx, &op, effective)?;
+        }
         v.tokens -= from_tokens;
         self.set_validator(ctx, &v)?;
         self.burn(ctx, Self::pool_of(&v), from_tokens)?;

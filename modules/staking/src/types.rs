@@ -440,3 +440,102 @@ pub struct ValidatorUpdate {
     pub pub_key_ed25519: [u8; 32],
     pub power: i64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validator(tokens: u128, shares: u128) -> Validator {
+        Validator {
+            operator: Address::from([1u8; 20]),
+            consensus_pubkey: [1u8; 32],
+            jailed: false,
+            status: BondStatus::Bonded,
+            tokens,
+            delegator_shares: Dec::from_atomics(shares * Dec::ONE.atomics()),
+            description: pb::Description::default(),
+            unbonding_height: 0,
+            unbonding_time: Time::default(),
+            commission: Commission::default(),
+            min_self_delegation: 1,
+        }
+    }
+
+    #[test]
+    fn shares_follow_the_exchange_rate() {
+        // After a 10% slash, 90 tokens back 100 shares: 9 tokens buy 10 shares.
+        let v = validator(90, 100);
+        assert_eq!(v.shares_for_tokens(9).unwrap(), Dec::from_int(10));
+        assert_eq!(v.tokens_for_shares(Dec::from_int(10)), 9);
+        assert_eq!(v.power(), 0);
+        assert_eq!(Validator::power_of(2_500_000), 2);
+        // Slashed to zero: no more delegations.
+        assert!(validator(0, 100).shares_for_tokens(1).is_err());
+        // The first delegation is 1:1.
+        assert_eq!(
+            validator(0, 0).shares_for_tokens(7).unwrap(),
+            Dec::from_int(7)
+        );
+    }
+
+    #[test]
+    fn consensus_keys_and_addresses() {
+        let key = [7u8; 32];
+        assert_eq!(
+            decode_consensus_pubkey(Some(&encode_consensus_pubkey(&key))).unwrap(),
+            key
+        );
+        assert!(decode_consensus_pubkey(None).is_err());
+        let short = Any {
+            type_url: ED25519_PUBKEY_TYPE_URL.into(),
+            value: Ed25519PubKey { key: vec![1; 31] }.encode_to_vec(),
+        };
+        assert!(decode_consensus_pubkey(Some(&short)).is_err());
+        let op = Address::from([3u8; 20]);
+        let s = valoper(&op);
+        assert!(s.starts_with("openvaloper1"));
+        assert_eq!(parse_valoper(&s).unwrap(), op);
+        assert!(
+            parse_valoper(&op.to_bech32()).is_err(),
+            "an account address is not an operator"
+        );
+        assert!(matches!(
+            parse_valoper(""),
+            Err(StakingError::EmptyValidatorAddr)
+        ));
+    }
+
+    #[test]
+    fn time_keys_sort_like_times() {
+        let a = Time::new(99, 5).key();
+        let b = Time::new(100, 0).key();
+        let c = Time::new(100, 1).key();
+        assert!(a < b && b < c);
+        assert_eq!(
+            Time::new(1, 600_000_000).plus((2, 500_000_000)),
+            Time::new(4, 100_000_000)
+        );
+    }
+
+    #[test]
+    fn commission_rules() {
+        let rates = |r: &str, m: &str, c: &str| pb::CommissionRates {
+            rate: r.into(),
+            max_rate: m.into(),
+            max_change_rate: c.into(),
+        };
+        assert!(Commission::from_rates(&rates("0.1", "0.2", "0.01")).is_ok());
+        assert!(matches!(
+            Commission::from_rates(&rates("0.3", "0.2", "0.01")),
+            Err(StakingError::CommissionGtMaxRate { .. })
+        ));
+        assert!(matches!(
+            Commission::from_rates(&rates("0.1", "1.5", "0.01")),
+            Err(StakingError::CommissionHuge(_))
+        ));
+        assert!(matches!(
+            Commission::from_rates(&rates("0.1", "0.2", "0.3")),
+            Err(StakingError::CommissionChangeRateGtMaxRate { .. })
+        ));
+    }
+}

@@ -3,7 +3,7 @@
 //! unbonding and redelegation with completion times matured in end block, the bonded and
 //! not-bonded pools, and the validator set changes returned to CometBFT.
 //!
-//! Layout: [`types`] (typed validators, delegations, …), [`keeper`]'s storage accessors in this
+//! Layout: [`types`] (typed validators, delegations, …), the keeper's storage accessors in this
 //! file, [`validator`] (create/edit), [`delegation`] (delegate, undelegate, redelegate, cancel),
 //! [`end_block`] (the active set, queues, historical info), [`slash`] (the hooks slashing uses),
 //! [`msgs`], [`query`], [`genesis`] (with gentxs).

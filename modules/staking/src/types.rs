@@ -441,6 +441,20 @@ pub struct ValidatorUpdate {
     pub power: i64,
 }
 
+impl ValidatorUpdate {
+    /// CometBFT's wire form (`tendermint.abci.ValidatorUpdate`, v0.38); the app turns it into
+    /// `tendermint::abci::types::ValidatorUpdate` with `TryFrom` for `FinalizeBlock`/`InitChain`.
+    pub fn to_proto(&self) -> cosmrs::proto::tendermint::abci::ValidatorUpdate {
+        use cosmrs::proto::tendermint::crypto::{PublicKey, public_key::Sum};
+        cosmrs::proto::tendermint::abci::ValidatorUpdate {
+            pub_key: Some(PublicKey {
+                sum: Some(Sum::Ed25519(self.pub_key_ed25519.to_vec())),
+            }),
+            power: self.power,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,6 +517,22 @@ mod tests {
             parse_valoper(""),
             Err(StakingError::EmptyValidatorAddr)
         ));
+    }
+
+    #[test]
+    fn updates_in_cometbft_form() {
+        let u = ValidatorUpdate {
+            pub_key_ed25519: [9u8; 32],
+            power: 12,
+        };
+        let p = u.to_proto();
+        assert_eq!(p.power, 12);
+        assert_eq!(
+            p.pub_key.unwrap().sum,
+            Some(cosmrs::proto::tendermint::crypto::public_key::Sum::Ed25519(
+                vec![9u8; 32]
+            ))
+        );
     }
 
     #[test]

@@ -680,6 +680,21 @@ impl StakingKeeper {
     }
 }
 
+impl StakingKeeper {
+    /// What `InitChain` answers CometBFT with, after every module's `init_genesis`: delivers
+    /// `gentxs` (none for an exported genesis), bonds the top validators, and returns the whole
+    /// set (an exported genesis already has its set in `last_validator_powers`, so the changes
+    /// alone would be empty).
+    pub fn init_chain_validators(
+        &self,
+        ctx: &mut Ctx<'_>,
+        gentxs: &[GenTx],
+    ) -> Result<Vec<ValidatorUpdate>> {
+        self.deliver_gentxs(ctx, gentxs)?;
+        self.validator_set(ctx)
+    }
+}
+
 /// Operator addresses of gentxs (for `collect-gentxs` to report and check duplicates).
 pub fn gentx_operator(msg: &pb::MsgCreateValidator) -> std::result::Result<Address, StakingError> {
     crate::validator::create_validator_signer(msg)

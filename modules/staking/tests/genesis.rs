@@ -60,6 +60,11 @@ fn export_import_roundtrip_in_the_cosmos_shape() {
     let mut s: &dyn KvRead = &imported.state;
     let set = imported.keeper().validator_set(&mut s).unwrap();
     assert_eq!(set.len(), 2);
+    let keeper = imported.keeper().clone();
+    let init = imported
+        .run(|c| keeper.init_chain_validators(c, &[]))
+        .unwrap();
+    assert_eq!(init, set);
     assert!(imported.next_block(5).is_empty());
     // The unbonding still matures after import.
     imported.next_block(21 * DAY);

@@ -213,5 +213,10 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    // No plots: the plotters backend needs system fonts that CI machines may not have.
+    config = Criterion::default().without_plots();
+    targets = bench
+}
 criterion_main!(benches);

@@ -487,6 +487,9 @@ fn wasm_contracts_end_to_end() {
     }
     assert_eq!(node.balance(&license), 0);
 
+    // The same answers over gRPC with reflection, as a wasmd client asks for them.
+    check_grpc(&node, &license, &carol);
+
     // The extension template reads Datanet 1 through the custom query.
     let template = store(&node, &template_wasm);
     let why = refused(
@@ -691,6 +694,81 @@ fn wasm_contracts_end_to_end() {
     assert_eq!(code_count(&node), codes);
 
     node.stop();
+}
+
+/// grpcurl from `go install` (make setup), or `None` (skipped) outside CI.
+fn grpcurl() -> Option<String> {
+    let gopath = std::process::Command::new("go")
+        .args(["env", "GOPATH"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| format!("{}/bin/grpcurl", s.trim()));
+    let found = [gopath, Some("grpcurl".to_string())]
+        .into_iter()
+        .flatten()
+        .find(|c| {
+            std::process::Command::new(c)
+                .arg("-version")
+                .output()
+                .is_ok()
+        });
+    if found.is_none() {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI requires grpcurl (make setup installs it)"
+        );
+        eprintln!("SKIPPED grpcurl part: grpcurl not installed");
+    }
+    found
+}
+
+fn check_grpc(node: &TestNode, license: &str, user: &str) {
+    let Some(g) = grpcurl() else { return };
+    let call = |args: &[&str]| {
+        let out = std::process::Command::new(&g)
+            .arg("-plaintext")
+            .args(args)
+            .output()
+            .expect("grpcurl");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let list = call(&[&node.grpc, "list"]);
+    for svc in ["cosmwasm.wasm.v1.Query", "cosmwasm.wasm.v1.Msg"] {
+        assert!(list.contains(svc), "reflection should list {svc}: {list}");
+    }
+    use base64::Engine;
+    let query = json!({"can_infer": {"adapter_id": 1, "user": user}}).to_string();
+    let req = json!({
+        "address": license,
+        "queryData": base64::engine::general_purpose::STANDARD.encode(query),
+    })
+    .to_string();
+    let body = call(&[
+        "-d",
+        &req,
+        &node.grpc,
+        "cosmwasm.wasm.v1.Query/SmartContractState",
+    ]);
+    let data: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let answer = base64::engine::general_purpose::STANDARD
+        .decode(data["data"].as_str().expect("data"))
+        .expect("base64");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&answer).expect("json"),
+        json!({"allowed": true, "price": "0"})
+    );
+    let body = call(&[
+        "-d",
+        &json!({"address": license}).to_string(),
+        &node.grpc,
+        "cosmwasm.wasm.v1.Query/ContractHistory",
+    ]);
+    assert!(body.contains("Unimplemented"), "{body}");
 }
 
 fn hex_of(b: &[u8]) -> String {

@@ -7,6 +7,8 @@
 //! - [`keyring`], [`client`]: the CLI's keys, transactions and queries; [`loadtest`];
 //! - [`data_cli`]: the CLI's side of Datanets and models (batched contributions, proofs,
 //!   adapter directories).
+//! - [`bindings`]: OpenLedger's custom CosmWasm queries and messages on the host side;
+//!   [`wasm_cli`]: the CLI's side of `tx wasm` / `query wasm`.
 
 pub mod abci;
 pub mod ante;

@@ -343,6 +343,7 @@ impl WasmKeeper {
             self.gas().compile_costs(wasm.len()),
             "Compiling wasm bytecode",
         )?;
+        reject_floats(&wasm)?;
         let checksum = self
             .inner
             .cache
@@ -545,4 +546,36 @@ impl WasmKeeper {
     pub(crate) fn catchable(ctx: &Ctx<'_>, had_limit: bool, e: &AbciError) -> bool {
         !is_out_of_gas(e) || (had_limit && ctx.gas.used() < ctx.gas.limit())
     }
+}
+
+/// OpenLedger's upload rule on top of the VM's checks: no floating-point instructions. The state
+/// machine keeps no floats (contracts use fixed-point decimals such as `cosmwasm_std::Decimal`);
+/// cosmwasm-vm 2 would run them with canonical NaNs, but a chain for money and attribution
+/// scores has no use for them, and refusing them keeps contracts auditable for determinism.
+pub fn reject_floats(wasm: &[u8]) -> Result<(), AbciError> {
+    let invalid = |e: wasmparser::BinaryReaderError| -> AbciError {
+        WasmError::Create(format!("invalid wasm: {e}")).into()
+    };
+    let mut function = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let wasmparser::Payload::CodeSectionEntry(body) = payload.map_err(invalid)? {
+            let mut ops = body.get_operators_reader().map_err(invalid)?;
+            while !ops.eof() {
+                let op = ops.read().map_err(invalid)?;
+                // Every float operator (arithmetic, constants, loads/stores, conversions and
+                // reinterpretations) names F32 or F64.
+                let name = format!("{op:?}");
+                let name = name.split(['(', ' ', '{']).next().unwrap_or("");
+                if name.contains("F32") || name.contains("F64") {
+                    return Err(WasmError::Create(format!(
+                        "floating-point instruction {name} in code function {function}: \
+                         OpenLedger contracts must not use floats"
+                    ))
+                    .into());
+                }
+            }
+            function += 1;
+        }
+    }
+    Ok(())
 }

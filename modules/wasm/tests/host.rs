@@ -128,16 +128,27 @@ fn uploads_that_fail_the_static_checks_are_rejected() {
     );
 }
 
-/// CosmWasm 2 runs float instructions with NaNs canonicalised, so they are deterministic and
-/// allowed, as on wasmd chains.
+/// CosmWasm 2 would run float instructions (NaNs canonicalised); OpenLedger refuses them at
+/// upload, and a refused upload stores nothing.
 #[test]
-fn float_instructions_are_allowed_and_deterministic() {
+fn float_instructions_are_rejected_at_store() {
     let mut chain = Chain::new();
-    let float = contract_wat(
+    for body in [
         r#"(func (export "half") (param f32) (result f32) local.get 0 f32.const 0.5 f32.mul)"#,
-        false,
+        r#"(func (export "conv") (param i64) (result i64) local.get 0 f64.convert_i64_s i64.trunc_f64_s)"#,
+    ] {
+        let float = contract_wat(body, false);
+        let err = store(&mut chain, &float).unwrap_err();
+        assert!(
+            err.message.contains("floating-point instruction"),
+            "{}",
+            err.message
+        );
+    }
+    assert!(
+        chain.changes().is_empty(),
+        "rejected uploads change nothing"
     );
-    assert!(store(&mut chain, &float).is_ok());
 }
 
 #[test]

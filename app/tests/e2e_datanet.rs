@@ -6,116 +6,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-use common::{TestNode, path_str, run, run_ok};
+use common::{TestNode, add_key, demo, fund, json, num, ok, path_str, refused, tx};
 use serde_json::Value;
-
-fn demo(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../modules/datanet/demo")
-        .join(file)
-}
-
-/// Runs a CLI command against the node and parses its JSON output.
-fn json(node: &TestNode, args: &[&str]) -> Value {
-    let mut all: Vec<&str> = args.to_vec();
-    let grpc = node.grpc_url();
-    all.extend(["--home", node.h(), "--grpc-addr", &grpc, "--output", "json"]);
-    let out = run(&all);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: bad output ({e}):\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-/// A tx command with the usual flags; returns its JSON.
-fn tx(node: &TestNode, args: &[&str], from: &str) -> Value {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend([
-        "--from",
-        from,
-        "--chain-id",
-        "openledger-local-1",
-        "--gas",
-        "auto",
-        "--gas-prices",
-        "0.025uopen",
-        "-y",
-    ]);
-    json(node, &all)
-}
-
-/// A tx command the chain must refuse (at simulation, as `--gas auto` simulates first); returns
-/// what the CLI said.
-fn refused(node: &TestNode, args: &[&str], from: &str) -> String {
-    let grpc = node.grpc_url();
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend([
-        "--from",
-        from,
-        "--chain-id",
-        "openledger-local-1",
-        "--gas",
-        "auto",
-        "--gas-prices",
-        "0.025uopen",
-        "-y",
-        "--home",
-        node.h(),
-        "--grpc-addr",
-        &grpc,
-    ]);
-    let out = run(&all);
-    assert!(!out.status.success(), "{args:?} was accepted");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(v: Value) -> Value {
-    assert_eq!(v["code"], 0, "{v}");
-    v
-}
-
-fn fund(node: &TestNode, to: &str) {
-    let out = json(
-        node,
-        &[
-            "tx",
-            "bank",
-            "send",
-            "dev",
-            to,
-            "50000000000uopen",
-            "--fees",
-            "5000uopen",
-            "--chain-id",
-            "openledger-local-1",
-            "-y",
-        ],
-    );
-    assert_eq!(out["code"], 0, "{out}");
-}
-
-fn add_key(node: &TestNode, name: &str) -> String {
-    run_ok(&["keys", "add", name, "--home", node.h()]);
-    run_ok(&["keys", "show", name, "-a", "--home", node.h()])
-        .trim()
-        .to_string()
-}
-
-fn num(v: &Value) -> u64 {
-    match v {
-        Value::String(s) => s.parse().expect("number"),
-        other => other.as_u64().expect("number"),
-    }
-}
 
 #[test]
 fn datanet_to_adapter_provenance() {
@@ -128,7 +20,7 @@ fn datanet_to_adapter_provenance() {
     let curator_b = add_key(&node, "curator-b");
     let alice = add_key(&node, "alice");
     for a in [&curator_a, &curator_b, &alice] {
-        fund(&node, a);
+        fund(&node, a, "50000000000uopen");
     }
 
     // Create the Datanet: two curators must agree, 1000uopen bond per record.
@@ -194,7 +86,7 @@ fn datanet_to_adapter_provenance() {
     );
     assert_eq!(num(&report["contributed"]), 40, "{report}");
     assert!(report["txs"].as_array().expect("txs").len() > 1, "{report}");
-    let rejected: Vec<(u64, String)> = report["rejected"]
+    let rejected: Vec<(u128, String)> = report["rejected"]
         .as_array()
         .expect("rejected")
         .iter()
@@ -223,7 +115,7 @@ fn datanet_to_adapter_provenance() {
         .map(|t| {
             let h = t["txhash"].as_str().expect("hash");
             let q = json(&node, &["query", "tx", h]);
-            num(&q["gas_wanted"]) as u128
+            num(&q["gas_wanted"])
         })
         .map(|gas| (gas * 25).div_ceil(1000))
         .sum();
@@ -297,7 +189,7 @@ fn datanet_to_adapter_provenance() {
     assert!(openledger_datanet::verify_record_proof(
         7,
         content,
-        num(&proof["leafIndex"]),
+        num(&proof["leafIndex"]) as u64,
         30,
         &siblings,
         &root
@@ -305,7 +197,7 @@ fn datanet_to_adapter_provenance() {
     assert!(!openledger_datanet::verify_record_proof(
         7,
         &format!("{content} "),
-        num(&proof["leafIndex"]),
+        num(&proof["leafIndex"]) as u64,
         30,
         &siblings,
         &root

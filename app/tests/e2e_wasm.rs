@@ -13,7 +13,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{TestNode, path_str, run, run_ok};
+use common::{
+    TX_FLAGS, TestNode, add_key, demo, fund, json, num, ok, path_str, refused, run_ok, tx,
+};
 use serde_json::{Value, json};
 
 fn artifact(name: &str) -> Option<PathBuf> {
@@ -33,45 +35,6 @@ fn artifact(name: &str) -> Option<PathBuf> {
     None
 }
 
-fn demo(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../modules/datanet/demo")
-        .join(file)
-}
-
-/// Runs a CLI command against the node and parses its JSON output.
-fn json(node: &TestNode, args: &[&str]) -> Value {
-    let mut all: Vec<&str> = args.to_vec();
-    let grpc = node.grpc_url();
-    all.extend(["--home", node.h(), "--grpc-addr", &grpc, "--output", "json"]);
-    let out = run(&all);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: bad output ({e}):\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-const TX_FLAGS: [&str; 7] = [
-    "--chain-id",
-    "openledger-local-1",
-    "--gas",
-    "auto",
-    "--gas-prices",
-    "0.025uopen",
-    "-y",
-];
-
-/// A tx command with `--gas auto`; returns its JSON.
-fn tx(node: &TestNode, args: &[&str], from: &str) -> Value {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--from", from]);
-    all.extend(TX_FLAGS);
-    json(node, &all)
-}
-
 /// A tx with a fixed gas limit, so it reaches a block even when it fails there.
 fn tx_fixed_gas(node: &TestNode, args: &[&str], from: &str, gas: &str) -> Value {
     let mut all: Vec<&str> = args.to_vec();
@@ -89,27 +52,6 @@ fn tx_fixed_gas(node: &TestNode, args: &[&str], from: &str, gas: &str) -> Value 
     json(node, &all)
 }
 
-/// A tx the chain must refuse (at simulation); returns what the CLI said.
-fn refused(node: &TestNode, args: &[&str], from: &str) -> String {
-    let grpc = node.grpc_url();
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--from", from]);
-    all.extend(TX_FLAGS);
-    all.extend(["--home", node.h(), "--grpc-addr", &grpc]);
-    let out = run(&all);
-    assert!(!out.status.success(), "{args:?} was accepted");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(v: Value) -> Value {
-    assert_eq!(v["code"], 0, "{v}");
-    v
-}
-
 fn event_attr(v: &Value, kind: &str, key: &str) -> String {
     v["events"]
         .as_array()
@@ -123,43 +65,9 @@ fn event_attr(v: &Value, kind: &str, key: &str) -> String {
         .to_string()
 }
 
-fn num(v: &Value) -> u128 {
-    match v {
-        Value::String(s) => s.parse().expect("number"),
-        other => other.as_u64().expect("number") as u128,
-    }
-}
-
 /// The fee a `--gas auto --gas-prices 0.025uopen` tx paid.
 fn fee_of(v: &Value) -> u128 {
     (num(&v["gas_wanted"]) * 25).div_ceil(1000)
-}
-
-fn fund(node: &TestNode, to: &str) {
-    let out = json(
-        node,
-        &[
-            "tx",
-            "bank",
-            "send",
-            "dev",
-            to,
-            "10000000000uopen",
-            "--fees",
-            "5000uopen",
-            "--chain-id",
-            "openledger-local-1",
-            "-y",
-        ],
-    );
-    assert_eq!(out["code"], 0, "{out}");
-}
-
-fn add_key(node: &TestNode, name: &str) -> String {
-    run_ok(&["keys", "add", name, "--home", node.h()]);
-    run_ok(&["keys", "show", name, "-a", "--home", node.h()])
-        .trim()
-        .to_string()
 }
 
 fn store(node: &TestNode, file: &Path) -> u64 {
@@ -328,7 +236,7 @@ fn wasm_contracts_end_to_end() {
     let alice = add_key(&node, "alice");
     let carol = add_key(&node, "carol");
     for a in [&alice, &carol] {
-        fund(&node, a);
+        fund(&node, a, "10000000000uopen");
     }
     let dir = tempfile::tempdir().expect("dir");
 

@@ -283,3 +283,106 @@ impl Drop for TestNode {
 pub fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+// --- Driving the CLI against a node, as a user would ---
+
+/// A file of the demo Datanet (`modules/datanet/demo`).
+pub fn demo(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../modules/datanet/demo")
+        .join(file)
+}
+
+/// Runs a CLI command against the node and parses its JSON output.
+pub fn json(node: &TestNode, args: &[&str]) -> serde_json::Value {
+    let mut all: Vec<&str> = args.to_vec();
+    let grpc = node.grpc_url();
+    all.extend(["--home", node.h(), "--grpc-addr", &grpc, "--output", "json"]);
+    let out = run(&all);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: bad output ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The usual flags of a tx paid by its simulated gas.
+pub const TX_FLAGS: [&str; 7] = [
+    "--chain-id",
+    "openledger-local-1",
+    "--gas",
+    "auto",
+    "--gas-prices",
+    "0.025uopen",
+    "-y",
+];
+
+/// A tx command with `--gas auto`; returns its JSON.
+pub fn tx(node: &TestNode, args: &[&str], from: &str) -> serde_json::Value {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--from", from]);
+    all.extend(TX_FLAGS);
+    json(node, &all)
+}
+
+/// A tx the chain must refuse (at simulation, as `--gas auto` simulates first); returns what
+/// the CLI said.
+pub fn refused(node: &TestNode, args: &[&str], from: &str) -> String {
+    let grpc = node.grpc_url();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--from", from]);
+    all.extend(TX_FLAGS);
+    all.extend(["--home", node.h(), "--grpc-addr", &grpc]);
+    let out = run(&all);
+    assert!(!out.status.success(), "{args:?} was accepted");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Asserts a tx response succeeded and hands it back.
+pub fn ok(v: serde_json::Value) -> serde_json::Value {
+    assert_eq!(v["code"], 0, "{v}");
+    v
+}
+
+/// A number in JSON, as a number or (proto3 JSON's u64) a string.
+pub fn num(v: &serde_json::Value) -> u128 {
+    match v {
+        serde_json::Value::String(s) => s.parse().expect("number"),
+        other => other.as_u64().expect("number") as u128,
+    }
+}
+
+/// Sends `amount` from the funded `dev` key to `to`.
+pub fn fund(node: &TestNode, to: &str, amount: &str) {
+    let out = json(
+        node,
+        &[
+            "tx",
+            "bank",
+            "send",
+            "dev",
+            to,
+            amount,
+            "--fees",
+            "5000uopen",
+            "--chain-id",
+            "openledger-local-1",
+            "-y",
+        ],
+    );
+    assert_eq!(out["code"], 0, "{out}");
+}
+
+/// Creates a key in the node's test keyring; returns its address.
+pub fn add_key(node: &TestNode, name: &str) -> String {
+    run_ok(&["keys", "add", name, "--home", node.h()]);
+    run_ok(&["keys", "show", name, "-a", "--home", node.h()])
+        .trim()
+        .to_string()
+}

@@ -266,6 +266,16 @@ fn event_json(e: &tendermint_proto::v0_38::abci::Event) -> Value {
     })
 }
 
+/// The value of attribute `key` of the first `kind` event of a tx that has it.
+pub fn event_attr(resp: &TxResponse, kind: &str, key: &str) -> Option<String> {
+    resp.events
+        .iter()
+        .filter(|e| e.r#type == kind)
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key == key)
+        .map(|a| a.value.clone())
+}
+
 /// A `TxResponse` in the Cosmos CLI's JSON shape.
 pub fn tx_response_json(r: &TxResponse) -> Value {
     json!({

@@ -434,34 +434,24 @@ pub async fn contribute_file(
                 datanet_id,
                 records: batch.iter().map(|(_, c)| c.clone()).collect(),
             };
-            match sender.send(ch, vec![pack_any(&msg)]).await {
+            // Refused in the block (raw log) or already at simulation (the error).
+            let failure = match sender.send(ch, vec![pack_any(&msg)]).await {
                 Ok(r) if r.code == 0 => break Some(r),
-                Ok(r) => match record_index(&r.raw_log) {
-                    Some((i, reason)) if i < batch.len() => {
-                        let (line, _) = batch.remove(i);
-                        rejected.push(Rejected { line, reason });
-                        bar.inc(1);
-                    }
-                    _ => bail!("contribution failed (code {}): {}", r.code, r.raw_log),
-                },
-                Err(e) => match record_index(&e.to_string()) {
-                    Some((i, reason)) if i < batch.len() => {
-                        let (line, _) = batch.remove(i);
-                        rejected.push(Rejected { line, reason });
-                        bar.inc(1);
-                    }
-                    _ => return Err(e),
-                },
+                Ok(r) => anyhow!("contribution failed (code {}): {}", r.code, r.raw_log),
+                Err(e) => e,
+            };
+            match record_index(&failure.to_string()) {
+                Some((i, reason)) if i < batch.len() => {
+                    let (line, _) = batch.remove(i);
+                    rejected.push(Rejected { line, reason });
+                    bar.inc(1);
+                }
+                _ => return Err(failure),
             }
         };
         let Some(resp) = resp else { continue };
-        let first = resp
-            .events
-            .iter()
-            .filter(|e| e.r#type == "contribute")
-            .flat_map(|e| &e.attributes)
-            .find(|a| a.key == "first_record_id")
-            .and_then(|a| a.value.parse::<u64>().ok())
+        let first = client::event_attr(&resp, "contribute", "first_record_id")
+            .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0);
         if sender.mode == BroadcastMode::Block && first == 0 {
             bail!("tx {} committed without a contribute event", resp.txhash);

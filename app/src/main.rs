@@ -933,35 +933,10 @@ fn send_one<M: prost::Name>(
         let ch = client::connect(&flags.grpc_addr).await?;
         sender.send(&ch, vec![pack_any(msg)]).await
     })?;
-    client::print(
-        &client::tx_response_json(&resp),
-        flags.output == Output::Json,
-    );
-    if resp.code != 0 {
-        std::process::exit(1);
-    }
-    Ok(())
-}
-
-/// [`send_one`] for wasm messages: the text output also names the code id or contract address
-/// the transaction made.
-fn send_wasm<M: prost::Name>(
-    rt: &tokio::runtime::Runtime,
-    sender: &Sender,
-    flags: &TxFlags,
-    what: &str,
-    msg: &M,
-) -> anyhow::Result<()> {
-    if !flags.yes && !confirm(&format!("{what}?"))? {
-        bail!("cancelled");
-    }
-    let resp = rt.block_on(async {
-        let ch = client::connect(&flags.grpc_addr).await?;
-        sender.send(&ch, vec![pack_any(msg)]).await
-    })?;
     let json = flags.output == Output::Json;
     client::print(&client::tx_response_json(&resp), json);
     if !json {
+        // What the tx made (a wasm code id or contract address), to use in the next command.
         for (k, v) in wasm_cli::made(&resp) {
             println!("{k}: {v}");
         }
@@ -1002,7 +977,7 @@ fn wasm_tx(
                 file.display(),
                 msg.wasm_byte_code.len()
             );
-            send_wasm(rt, &sender, &flags, &what, &msg)
+            send_one(rt, &sender, &flags, &what, &msg)
         }
         WasmTx::Instantiate {
             code_id,
@@ -1022,7 +997,7 @@ fn wasm_tx(
                 msg: wasm_cli::json_msg(&msg)?,
                 funds: wasm_cli::funds(&amount)?,
             };
-            send_wasm(
+            send_one(
                 rt,
                 &sender,
                 &flags,
@@ -1052,7 +1027,7 @@ fn wasm_tx(
                 salt: wasm_cli::salt(&salt)?,
                 fix_msg,
             };
-            send_wasm(
+            send_one(
                 rt,
                 &sender,
                 &flags,
@@ -1074,7 +1049,7 @@ fn wasm_tx(
                 msg: wasm_cli::json_msg(&msg)?,
                 funds: wasm_cli::funds(&amount)?,
             };
-            send_wasm(rt, &sender, &flags, &format!("execute {contract}"), &msg)
+            send_one(rt, &sender, &flags, &format!("execute {contract}"), &msg)
         }
         WasmTx::Migrate {
             contract,
@@ -1091,7 +1066,7 @@ fn wasm_tx(
                 msg: wasm_cli::json_msg(&msg)?,
             };
             let what = format!("migrate {contract} to code {new_code_id}");
-            send_wasm(rt, &sender, &flags, &what, &msg)
+            send_one(rt, &sender, &flags, &what, &msg)
         }
         WasmTx::SetContractAdmin {
             contract,
@@ -1105,7 +1080,7 @@ fn wasm_tx(
                 new_admin: resolve_address(home, flags.keyring_backend, &new_admin)?.to_bech32(),
                 contract: wasm_cli::contract_address(&contract)?,
             };
-            send_wasm(
+            send_one(
                 rt,
                 &sender,
                 &flags,
@@ -1123,7 +1098,7 @@ fn wasm_tx(
                 sender: keyring::address_of(&sender.key)?.to_bech32(),
                 contract: wasm_cli::contract_address(&contract)?,
             };
-            send_wasm(
+            send_one(
                 rt,
                 &sender,
                 &flags,

@@ -73,16 +73,6 @@ pub fn contract_address(s: &str) -> anyhow::Result<String> {
         .to_bech32())
 }
 
-/// The first value of `key` in an event of type `kind`.
-pub fn event_attr(resp: &TxResponse, kind: &str, key: &str) -> Option<String> {
-    resp.events
-        .iter()
-        .filter(|e| e.r#type == kind)
-        .flat_map(|e| e.attributes.iter())
-        .find(|a| a.key == key)
-        .map(|a| a.value.clone())
-}
-
 /// What a successful wasm tx made, for the text output: the code id of `store`, the contract
 /// address of `instantiate`.
 pub fn made(resp: &TxResponse) -> Vec<(&'static str, String)> {
@@ -90,13 +80,13 @@ pub fn made(resp: &TxResponse) -> Vec<(&'static str, String)> {
     if resp.code != 0 {
         return out;
     }
-    if let Some(id) = event_attr(resp, "store_code", "code_id") {
+    if let Some(id) = crate::client::event_attr(resp, "store_code", "code_id") {
         out.push(("code_id", id));
     }
-    if let Some(checksum) = event_attr(resp, "store_code", "code_checksum") {
+    if let Some(checksum) = crate::client::event_attr(resp, "store_code", "code_checksum") {
         out.push(("checksum", checksum));
     }
-    if let Some(addr) = event_attr(resp, "instantiate", "_contract_address") {
+    if let Some(addr) = crate::client::event_attr(resp, "instantiate", "_contract_address") {
         out.push(("contract_address", addr));
     }
     out

@@ -394,13 +394,15 @@ impl DatanetKeeper {
             .into());
         }
         let mut d = self.must_datanet(ctx, msg.datanet_id)?;
-        let curators: Vec<Address> = d
+        // The curators in canonical bech32, the form reviews record.
+        let curators: Vec<String> = d
             .curators
             .iter()
-            .map(|c| parse_address("curator", c))
+            .map(|c| Ok(parse_address("curator", c)?.to_bech32()))
             .collect::<Result<_>>()?;
-        if !curators.contains(&curator) {
-            return Err(DatanetError::NotCurator(curator.to_bech32(), d.id).into());
+        let me = curator.to_bech32();
+        if !curators.contains(&me) {
+            return Err(DatanetError::NotCurator(me, d.id).into());
         }
         let (mut accepted, mut rejected) = (Vec::new(), Vec::new());
         for &rid in &msg.record_ids {
@@ -413,19 +415,15 @@ impl DatanetKeeper {
                 }
                 .into());
             }
-            if record
-                .reviews
-                .iter()
-                .any(|r| r.curator == curator.to_bech32())
-            {
+            if record.reviews.iter().any(|r| r.curator == me) {
                 return Err(DatanetError::AlreadyReviewed {
                     record: rid,
-                    curator: curator.to_bech32(),
+                    curator: me,
                 }
                 .into());
             }
             record.reviews.push(Review {
-                curator: curator.to_bech32(),
+                curator: me.clone(),
                 verdict: verdict as i32,
                 reason: msg.reason.clone(),
                 height: ctx.block.height,
@@ -435,7 +433,7 @@ impl DatanetKeeper {
                 .reviews
                 .iter()
                 .filter(|r| r.verdict == verdict as i32)
-                .filter(|r| curators.iter().any(|c| c.to_bech32() == r.curator))
+                .filter(|r| curators.contains(&r.curator))
                 .count();
             if agreeing >= d.review_quorum as usize {
                 self.decide(ctx, &mut d, &mut record, verdict)?;
@@ -450,7 +448,7 @@ impl DatanetKeeper {
         ctx.emit(
             Event::new("review")
                 .attr("datanet_id", d.id.to_string())
-                .attr("curator", curator.to_bech32())
+                .attr("curator", me)
                 .attr(
                     "verdict",
                     if verdict == Verdict::Accept {

@@ -166,8 +166,9 @@ impl ModelsKeeper {
             .ok_or_else(|| ModelsError::AdapterNotFound(id).into())
     }
 
-    /// The adapter's weights, reassembled from their chunks and checked against their hash.
-    pub fn weights(&self, r: &mut impl StateRead, id: u64) -> Result<Vec<u8>> {
+    /// The adapter and its weights, reassembled from their chunks and checked against their
+    /// hash.
+    pub fn weights(&self, r: &mut impl StateRead, id: u64) -> Result<(Adapter, Vec<u8>)> {
         let a = self.must_adapter(r, id)?;
         let mut out = Vec::with_capacity(a.weights_size as usize);
         for (_, chunk) in r.read_prefix(&keys::weights_of(id))? {
@@ -176,7 +177,7 @@ impl ModelsKeeper {
         if hex::encode(Sha256::digest(&out)) != a.weights_sha256 {
             return Err(ModelsError::Corrupt(format!("weights of adapter {id}")).into());
         }
-        Ok(out)
+        Ok((a, out))
     }
 
     pub fn register_base_model(

@@ -83,8 +83,7 @@ pub fn register(keeper: ModelsKeeper, r: &mut QueryRouter) {
         "/openledger.models.v1.Query/AdapterWeights",
         move |s: &dyn KvRead, req: QueryAdapterWeightsRequest| {
             let mut s = s;
-            let weights = k.weights(&mut s, req.id)?;
-            let a = k.must_adapter(&mut s, req.id)?;
+            let (a, weights) = k.weights(&mut s, req.id)?;
             Ok(QueryAdapterWeightsResponse {
                 weights,
                 weights_sha256: a.weights_sha256,

@@ -58,6 +58,7 @@ fn call(
         time_seconds: 1_700_000_010,
         time_nanos: 0,
         chain_id: "openledger-test-1".into(),
+        ..Default::default()
     };
     let mut branch = Overlay::new(state);
     let mut gas = GasMeter::new(GAS_LIMIT);

@@ -376,6 +376,7 @@ impl ChainMeta {
             time_seconds: self.block_time.0,
             time_nanos: self.block_time.1,
             chain_id: self.chain_id.clone(),
+            ..Default::default()
         }
     }
 
@@ -512,6 +513,7 @@ impl App {
             time_seconds: time.0,
             time_nanos: time.1,
             chain_id: chain_id.to_string(),
+            ..Default::default()
         };
         let changes = self.core.genesis_changes(&block, &app_state)?;
         let base = self.core.storage.latest_snapshot();
@@ -555,6 +557,7 @@ impl App {
             time_seconds: time.0,
             time_nanos: time.1,
             chain_id: self.meta.chain_id.clone(),
+            ..Default::default()
         };
 
         let decoded: Vec<Result<DecodedTx, AbciError>> = txs

@@ -1,5 +1,6 @@
 //! What a message handler sees: block info, gas-metered state and the event log.
 
+use crate::address::Address;
 use crate::error::AbciError;
 use crate::gas::GasMeter;
 use crate::store::{KvRead, KvWrite, Overlay};
@@ -13,6 +14,44 @@ pub struct BlockInfo {
     pub time_seconds: i64,
     pub time_nanos: u32,
     pub chain_id: String,
+    /// Consensus address (`sha256(pubkey)[..20]`) of the block's proposer, when known.
+    pub proposer: Option<Address>,
+    /// Who signed the previous block (`FinalizeBlock.decided_last_commit`), in CometBFT's
+    /// order; distribution pays by it and slashing counts missed blocks from it.
+    pub last_commit: Vec<VoteInfo>,
+    /// Evidence of misbehaviour CometBFT committed in this block.
+    pub misbehavior: Vec<Misbehavior>,
+}
+
+/// One validator's entry in the previous block's commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoteInfo {
+    /// Consensus address (20 bytes).
+    pub validator: Address,
+    pub power: i64,
+    /// False when CometBFT recorded the vote as absent (a nil vote counts as signed, as in the
+    /// Cosmos SDK).
+    pub signed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MisbehaviorKind {
+    DuplicateVote,
+    LightClientAttack,
+}
+
+/// Evidence against one validator, as CometBFT reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Misbehavior {
+    pub kind: MisbehaviorKind,
+    /// Consensus address (20 bytes).
+    pub validator: Address,
+    pub power: i64,
+    /// Height and time of the infraction.
+    pub height: i64,
+    pub time_seconds: i64,
+    pub time_nanos: u32,
+    pub total_voting_power: i64,
 }
 
 /// Why a transaction is being run; the ante pipeline skips a few checks in some modes.

@@ -23,7 +23,9 @@ pub mod store;
 
 pub use address::Address;
 pub use coins::{Coin, Coins};
-pub use context::{BlockInfo, Ctx, Event, StateRead, read_proto};
+pub use context::{
+    BlockInfo, Ctx, Event, Misbehavior, MisbehaviorKind, StateRead, VoteInfo, read_proto,
+};
 pub use decimal::Dec;
 pub use error::{AbciError, CodedError};
 pub use gas::{GasMeter, GasSchedule};

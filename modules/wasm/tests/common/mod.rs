@@ -105,6 +105,7 @@ impl Chain {
                 time_seconds: 1_700_000_000,
                 time_nanos: 0,
                 chain_id: "openledger-test-1".into(),
+                ..Default::default()
             },
             queries,
             cache_dir: dir.to_path_buf(),

@@ -78,3 +78,33 @@ pub trait StakingHooks: Send + Sync {
         Ok(())
     }
 }
+
+/// Several hooks run in a fixed order (distribution before slashing, as in the Cosmos SDK), since
+/// [`StakingKeeper::set_hooks`](crate::StakingKeeper::set_hooks) takes one. The first error stops
+/// the rest.
+pub struct MultiStakingHooks(pub Vec<std::sync::Arc<dyn StakingHooks>>);
+
+macro_rules! fan_out {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
+        impl StakingHooks for MultiStakingHooks {
+            $(fn $name(&self, ctx: &mut Ctx<'_>, $($arg: $ty),*) -> Result<(), AbciError> {
+                for h in &self.0 {
+                    h.$name(ctx, $($arg),*)?;
+                }
+                Ok(())
+            })*
+        }
+    };
+}
+
+fan_out! {
+    after_validator_created(op: &Address);
+    after_validator_removed(cons: &Address, op: &Address);
+    after_validator_bonded(cons: &Address, op: &Address);
+    after_validator_begin_unbonding(cons: &Address, op: &Address);
+    before_delegation_created(del: &Address, val: &Address);
+    before_delegation_shares_modified(del: &Address, val: &Address);
+    after_delegation_modified(del: &Address, val: &Address);
+    before_delegation_removed(del: &Address, val: &Address);
+    before_validator_slashed(op: &Address, fraction: Dec);
+}

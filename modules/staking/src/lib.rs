@@ -37,7 +37,7 @@ use openledger_framework::{
 use prost::Message;
 
 pub use error::StakingError;
-pub use hooks::StakingHooks;
+pub use hooks::{MultiStakingHooks, StakingHooks};
 pub use types::{
     BondStatus, Commission, Delegation, Redelegation, RedelegationEntry, Time, UnbondingDelegation,
     UnbondingEntry, Validator, ValidatorUpdate, cons_address, valoper,

@@ -1,0 +1,1 @@
+//! The distribution module (work in progress).

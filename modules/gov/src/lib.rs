@@ -1,0 +1,1 @@
+//! The gov module (work in progress).

@@ -1,0 +1,1 @@
+//! The slashing module (work in progress).

@@ -85,6 +85,11 @@ run: setup build
 	  echo; echo "=== dev account (write the mnemonic down: it is shown only once) ==="
 	  $(RELEASE_BIN) keys add dev --keyring-backend test --home "$(OPENLEDGER_HOME)"
 	  $(RELEASE_BIN) genesis add-account dev 100000000000000uopen --keyring-backend test --home "$(OPENLEDGER_HOME)"
+	  echo; echo "=== validator operator key ==="
+	  $(RELEASE_BIN) keys add validator --keyring-backend test --home "$(OPENLEDGER_HOME)"
+	  $(RELEASE_BIN) genesis add-account validator 2000000000uopen --keyring-backend test --home "$(OPENLEDGER_HOME)"
+	  $(RELEASE_BIN) genesis gentx validator 1000000000uopen --chain-id $(CHAIN_ID) --home "$(OPENLEDGER_HOME)"
+	  $(RELEASE_BIN) genesis collect-gentxs --home "$(OPENLEDGER_HOME)"
 	  echo
 	fi
 	exec $(RELEASE_BIN) start --home "$(OPENLEDGER_HOME)"

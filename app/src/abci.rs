@@ -62,11 +62,73 @@ fn exec_result(o: &TxOutcome) -> ExecTxResult {
     }
 }
 
+/// Staking's validator set changes in CometBFT's form (ed25519 keys, power in OPEN).
+fn validator_updates(
+    updates: &[openledger_staking::ValidatorUpdate],
+) -> Result<Vec<tendermint::validator::Update>, BoxError> {
+    updates
+        .iter()
+        .map(|u| {
+            Ok(tendermint::validator::Update {
+                pub_key: tendermint::PublicKey::from_raw_ed25519(&u.pub_key_ed25519)
+                    .ok_or("validator update with an invalid ed25519 key")?,
+                power: tendermint::vote::Power::try_from(u.power)?,
+            })
+        })
+        .collect()
+}
+
+/// The commit info, proposer and evidence of a `FinalizeBlock`, as the state machine sees them.
+fn block_input(r: &request::FinalizeBlock) -> Result<state_machine::BlockInput, BoxError> {
+    use tendermint::abci::types::{BlockSignatureInfo, MisbehaviorKind as Kind};
+    use tendermint::block::BlockIdFlag;
+    let cons = |a: &[u8; 20]| openledger_framework::Address::from(*a);
+    let proposer: [u8; 20] = r.proposer_address.as_bytes().try_into()?;
+    Ok(state_machine::BlockInput {
+        height: r.height.value(),
+        time: time_of(r.time),
+        proposer: Some(cons(&proposer)),
+        last_commit: r
+            .decided_last_commit
+            .votes
+            .iter()
+            .map(|v| openledger_framework::VoteInfo {
+                validator: cons(&v.validator.address),
+                power: v.validator.power.value() as i64,
+                signed: !matches!(v.sig_info, BlockSignatureInfo::Flag(BlockIdFlag::Absent)),
+            })
+            .collect(),
+        misbehavior: r
+            .misbehavior
+            .iter()
+            .filter_map(|m| {
+                let kind = match m.kind {
+                    Kind::DuplicateVote => openledger_framework::MisbehaviorKind::DuplicateVote,
+                    Kind::LightClientAttack => {
+                        openledger_framework::MisbehaviorKind::LightClientAttack
+                    }
+                    Kind::Unknown => return None,
+                };
+                let (time_seconds, time_nanos) = time_of(m.time);
+                Some(openledger_framework::Misbehavior {
+                    kind,
+                    validator: cons(&m.validator.address),
+                    power: m.validator.power.value() as i64,
+                    height: m.height.value() as i64,
+                    time_seconds,
+                    time_nanos,
+                    total_voting_power: m.total_voting_power.value() as i64,
+                })
+            })
+            .collect(),
+    })
+}
+
 /// Handles one consensus request on the state machine thread.
 fn consensus(app: &mut App, req: ConsensusRequest) -> Result<ConsensusResponse, BoxError> {
     Ok(match req {
         ConsensusRequest::InitChain(r) => {
-            let hash = app.init_chain(
+            let (hash, validators) = app.init_chain(
                 &r.chain_id,
                 r.initial_height.value(),
                 time_of(r.time),
@@ -75,7 +137,7 @@ fn consensus(app: &mut App, req: ConsensusRequest) -> Result<ConsensusResponse, 
             tracing::info!(chain_id = %r.chain_id, app_hash = %hex::encode_upper(hash), "InitChain");
             ConsensusResponse::InitChain(response::InitChain {
                 consensus_params: None,
-                validators: Vec::new(),
+                validators: validator_updates(&validators)?,
                 app_hash: hash.to_vec().try_into()?,
             })
         }
@@ -109,14 +171,15 @@ fn consensus(app: &mut App, req: ConsensusRequest) -> Result<ConsensusResponse, 
         }
         ConsensusRequest::FinalizeBlock(r) => {
             let height = r.height.value();
-            let (outcomes, events, hash) = app.finalize_block(height, time_of(r.time), &r.txs)?;
-            tracing::info!(height, txs = r.txs.len(), app_hash = %hex::encode_upper(hash), "FinalizeBlock");
+            let input = block_input(&r)?;
+            let res = app.finalize_block(input, &r.txs)?;
+            tracing::info!(height, txs = r.txs.len(), app_hash = %hex::encode_upper(res.app_hash), "FinalizeBlock");
             ConsensusResponse::FinalizeBlock(response::FinalizeBlock {
-                events: to_abci_events(&events),
-                tx_results: outcomes.iter().map(exec_result).collect(),
-                validator_updates: Vec::new(),
+                events: to_abci_events(&res.events),
+                tx_results: res.outcomes.iter().map(exec_result).collect(),
+                validator_updates: validator_updates(&res.validator_updates)?,
                 consensus_param_updates: None,
-                app_hash: hash.to_vec().try_into()?,
+                app_hash: res.app_hash.to_vec().try_into()?,
             })
         }
         ConsensusRequest::Commit => {

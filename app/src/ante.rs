@@ -346,11 +346,17 @@ pub fn run(
         ctx.gas
             .consume(params.sig_verify_cost_secp256k1, "ante verify: secp256k1")?;
         if ctx.mode != ExecMode::Simulate {
-            let sign_bytes = tx.sign_bytes(&chain_id, account.account_number);
+            // Gentxs are signed before account numbers exist: 0, as in the Cosmos SDK.
+            let account_number = if ctx.mode == ExecMode::Genesis {
+                0
+            } else {
+                account.account_number
+            };
+            let sign_bytes = tx.sign_bytes(&chain_id, account_number);
             if !sigs.verify(&pubkey, &sign_bytes, &tx.signatures[i]) {
                 return Err(SdkError::Unauthorized(format!(
                     "signature verification failed; please verify account number ({}), sequence ({}) and chain-id ({chain_id})",
-                    account.account_number, account.sequence
+                    account_number, account.sequence
                 ))
                 .into());
             }

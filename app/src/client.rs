@@ -510,3 +510,75 @@ fn scalar(v: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// One unary gRPC call by method path (`/cosmos.staking.v1beta1.Query/Validators`), for the
+/// query commands of the standard Cosmos services.
+pub async fn grpc_query<Req, Resp>(ch: &Channel, path: &str, req: Req) -> anyhow::Result<Resp>
+where
+    Req: prost::Message + 'static,
+    Resp: prost::Message + Default + 'static,
+{
+    let mut grpc = tonic::client::Grpc::new(ch.clone());
+    grpc.ready()
+        .await
+        .map_err(|e| anyhow!("gRPC connection: {e}"))?;
+    let resp = grpc
+        .unary(
+            tonic::Request::new(req),
+            tonic::codegen::http::uri::PathAndQuery::try_from(path.to_string())
+                .map_err(|e| anyhow!("gRPC path {path}: {e}"))?,
+            tonic::codec::ProstCodec::default(),
+        )
+        .await
+        .map_err(|s| anyhow!("{}", s.message()))?;
+    Ok(resp.into_inner())
+}
+
+/// Proto3 JSON with the proto field names (snake_case), as Cosmos CLIs print it.
+pub fn proto_json<T: serde::Serialize>(v: &T) -> anyhow::Result<Value> {
+    Ok(snake_case(serde_json::to_value(v)?))
+}
+
+pub fn snake_case(v: Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let mut key = String::with_capacity(k.len() + 4);
+                    for ch in k.chars() {
+                        if ch.is_ascii_uppercase() {
+                            key.push('_');
+                            key.push(ch.to_ascii_lowercase());
+                        } else {
+                            key.push(ch);
+                        }
+                    }
+                    (key, snake_case(v))
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(snake_case).collect()),
+        other => other,
+    }
+}
+
+/// Rewrites the named fields, wherever they are, from the protobuf form of a `LegacyDec`
+/// (atomics: the value × 10^18) to its decimal form (`0.100000000000000000`).
+pub fn decimal_fields(v: &mut Value, names: &[&str]) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                if names.contains(&k.as_str())
+                    && let Value::String(s) = x
+                    && let Ok(atomics) = s.parse::<u128>()
+                {
+                    *s = openledger_framework::Dec::from_atomics(atomics).to_string();
+                } else {
+                    decimal_fields(x, names);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|x| decimal_fields(x, names)),
+        _ => {}
+    }
+}

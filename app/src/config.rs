@@ -133,8 +133,8 @@ pub fn find_cometbft(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
     )
 }
 
-/// `openledgerd init`: CometBFT config and keys (by the real `cometbft init`), genesis with this
-/// node as the one validator, and `app.toml`.
+/// `openledgerd init`: CometBFT config and keys (by the real `cometbft init`), a genesis without
+/// validators (they come from gentxs), and `app.toml`.
 pub fn init(
     home: &Home,
     moniker: &str,
@@ -167,6 +167,9 @@ pub fn init(
     let mut genesis = read_json(&home.genesis())?;
     genesis["chain_id"] = serde_json::json!(chain_id);
     genesis["initial_height"] = serde_json::json!("1");
+    // Validators come from gentxs (`genesis gentx`, `genesis collect-gentxs`): InitChain
+    // returns the set staking makes of them, so CometBFT's own list stays empty.
+    genesis["validators"] = serde_json::json!([]);
     genesis["app_state"] = serde_json::json!({
         "auth": {
             "params": {

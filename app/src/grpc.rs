@@ -13,6 +13,7 @@ use cosmrs::proto::cosmos::bank::v1beta1 as bank;
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse;
 use cosmrs::proto::cosmos::base::node::v1beta1 as node;
 use cosmrs::proto::cosmos::base::tendermint::v1beta1 as tm;
+use cosmrs::proto::cosmos::staking::v1beta1 as staking;
 use cosmrs::proto::cosmos::tx::v1beta1 as txv1;
 use cosmrs::proto::cosmwasm::wasm::v1 as wasm;
 use openledger_framework::AbciError;
@@ -665,6 +666,23 @@ macro_rules! routed_service {
     };
 }
 
+routed_service!(staking::query_server::Query, "cosmos.staking.v1beta1.Query" {
+    validators(staking::QueryValidatorsRequest) -> staking::QueryValidatorsResponse = "Validators";
+    validator(staking::QueryValidatorRequest) -> staking::QueryValidatorResponse = "Validator";
+    validator_delegations(staking::QueryValidatorDelegationsRequest) -> staking::QueryValidatorDelegationsResponse = "ValidatorDelegations";
+    validator_unbonding_delegations(staking::QueryValidatorUnbondingDelegationsRequest) -> staking::QueryValidatorUnbondingDelegationsResponse = "ValidatorUnbondingDelegations";
+    delegation(staking::QueryDelegationRequest) -> staking::QueryDelegationResponse = "Delegation";
+    unbonding_delegation(staking::QueryUnbondingDelegationRequest) -> staking::QueryUnbondingDelegationResponse = "UnbondingDelegation";
+    delegator_delegations(staking::QueryDelegatorDelegationsRequest) -> staking::QueryDelegatorDelegationsResponse = "DelegatorDelegations";
+    delegator_unbonding_delegations(staking::QueryDelegatorUnbondingDelegationsRequest) -> staking::QueryDelegatorUnbondingDelegationsResponse = "DelegatorUnbondingDelegations";
+    redelegations(staking::QueryRedelegationsRequest) -> staking::QueryRedelegationsResponse = "Redelegations";
+    delegator_validators(staking::QueryDelegatorValidatorsRequest) -> staking::QueryDelegatorValidatorsResponse = "DelegatorValidators";
+    delegator_validator(staking::QueryDelegatorValidatorRequest) -> staking::QueryDelegatorValidatorResponse = "DelegatorValidator";
+    historical_info(staking::QueryHistoricalInfoRequest) -> staking::QueryHistoricalInfoResponse = "HistoricalInfo";
+    pool(staking::QueryPoolRequest) -> staking::QueryPoolResponse = "Pool";
+    params(staking::QueryParamsRequest) -> staking::QueryParamsResponse = "Params";
+});
+
 routed_service!(datanet::query_server::Query, "openledger.datanet.v1.Query" {
     params(datanet::QueryParamsRequest) -> datanet::QueryParamsResponse = "Params";
     datanet(datanet::QueryDatanetRequest) -> datanet::QueryDatanetResponse = "Datanet";
@@ -726,6 +744,7 @@ pub async fn serve(
         )
         .add_service(datanet::query_server::QueryServer::new(node.clone()))
         .add_service(models::query_server::QueryServer::new(node.clone()))
+        .add_service(staking::query_server::QueryServer::new(node.clone()))
         .add_service(
             wasm_query::query_server::QueryServer::new(node.clone())
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),

@@ -16,6 +16,7 @@ pub mod bindings;
 pub mod client;
 pub mod config;
 pub mod data_cli;
+pub mod gentx;
 pub mod grpc;
 pub mod keyring;
 pub mod loadtest;

@@ -17,6 +17,12 @@ use openledgerd::keyring::{self, Backend, Keyring};
 use openledgerd::node::{self, CometMode, StartOptions};
 use openledgerd::wasm_cli;
 
+mod cmd_staking;
+use cmd_staking::{
+    CometCmd, DistributionQuery, DistributionTx, GentxArgs, GovQuery, GovTx, MintQuery,
+    SlashingQuery, SlashingTx, StakingQuery, StakingTx,
+};
+
 #[derive(Parser)]
 #[command(
     name = "openledgerd",
@@ -79,6 +85,11 @@ enum Cmd {
         grpc_addr: String,
         #[arg(long, global = true, value_enum, default_value = "text")]
         output: Output,
+    },
+    /// The node's CometBFT keys.
+    Comet {
+        #[command(subcommand)]
+        cmd: CometCmd,
     },
     /// Node status (height, app hash, syncing).
     Status {
@@ -165,6 +176,16 @@ enum GenesisCmd {
         #[arg(long, value_enum, default_value = "test")]
         keyring_backend: Backend,
     },
+    /// Sign a genesis transaction making this node a validator (`config/gentx/`).
+    Gentx(GentxArgs),
+    /// Put every gentx into genesis.json, check the result, and peer with their nodes.
+    CollectGentxs {
+        /// Where the gentx files are (default: config/gentx).
+        #[arg(long)]
+        gentx_dir: Option<PathBuf>,
+    },
+    /// Run the genesis through the state machine and report whether it starts a chain.
+    Validate { file: Option<PathBuf> },
 }
 
 #[derive(Args, Clone)]
@@ -216,6 +237,25 @@ enum TxCmd {
     Wasm {
         #[command(subcommand)]
         cmd: WasmTx,
+    },
+    /// Validators and delegations.
+    Staking {
+        #[command(subcommand)]
+        cmd: StakingTx,
+    },
+    /// Rewards and commission.
+    Distribution {
+        #[command(subcommand)]
+        cmd: DistributionTx,
+    },
+    Slashing {
+        #[command(subcommand)]
+        cmd: SlashingTx,
+    },
+    /// Proposals, deposits and votes.
+    Gov {
+        #[command(subcommand)]
+        cmd: GovTx,
     },
 }
 
@@ -497,6 +537,26 @@ enum QueryCmd {
         #[command(subcommand)]
         cmd: WasmQuery,
     },
+    Staking {
+        #[command(subcommand)]
+        cmd: StakingQuery,
+    },
+    Distribution {
+        #[command(subcommand)]
+        cmd: DistributionQuery,
+    },
+    Slashing {
+        #[command(subcommand)]
+        cmd: SlashingQuery,
+    },
+    Gov {
+        #[command(subcommand)]
+        cmd: GovQuery,
+    },
+    Mint {
+        #[command(subcommand)]
+        cmd: MintQuery,
+    },
     /// A transaction by hash.
     Tx { hash: String },
     /// A block (latest by default).
@@ -768,6 +828,28 @@ fn main() -> anyhow::Result<()> {
         Cmd::Tx {
             cmd: TxCmd::Wasm { cmd },
         } => wasm_tx(&rt, &home, cmd)?,
+        Cmd::Tx {
+            cmd: TxCmd::Staking { cmd },
+        } => cmd_staking::staking_tx(&rt, &home, cmd)?,
+        Cmd::Tx {
+            cmd: TxCmd::Distribution { cmd },
+        } => cmd_staking::distribution_tx(&rt, &home, cmd)?,
+        Cmd::Tx {
+            cmd: TxCmd::Slashing { cmd },
+        } => cmd_staking::slashing_tx(&rt, &home, cmd)?,
+        Cmd::Tx {
+            cmd: TxCmd::Gov { cmd },
+        } => cmd_staking::gov_tx(&rt, &home, cmd)?,
+        Cmd::Genesis {
+            cmd: GenesisCmd::Gentx(a),
+        } => cmd_staking::gentx(&home, a)?,
+        Cmd::Genesis {
+            cmd: GenesisCmd::CollectGentxs { gentx_dir },
+        } => cmd_staking::collect_gentxs(&home, gentx_dir.as_deref())?,
+        Cmd::Genesis {
+            cmd: GenesisCmd::Validate { file },
+        } => cmd_staking::validate(&home, file.as_deref())?,
+        Cmd::Comet { cmd } => cmd_staking::comet(&home, cmd)?,
         Cmd::Query {
             cmd,
             grpc_addr,
@@ -788,6 +870,13 @@ fn main() -> anyhow::Result<()> {
                     QueryCmd::Datanet { cmd } => datanet_query(&ch, cmd).await,
                     QueryCmd::Models { cmd } => models_query(&ch, cmd).await,
                     QueryCmd::Wasm { cmd } => wasm_query(&ch, cmd).await,
+                    QueryCmd::Staking { cmd } => cmd_staking::staking_query(&ch, &home, cmd).await,
+                    QueryCmd::Distribution { cmd } => {
+                        cmd_staking::distribution_query(&ch, &home, cmd).await
+                    }
+                    QueryCmd::Slashing { cmd } => cmd_staking::slashing_query(&ch, cmd).await,
+                    QueryCmd::Gov { cmd } => cmd_staking::gov_query(&ch, &home, cmd).await,
+                    QueryCmd::Mint { cmd } => cmd_staking::mint_query(&ch, cmd).await,
                     QueryCmd::Tx { hash } => client::query_tx(&ch, &hash).await,
                     QueryCmd::Block { height } => client::query_block(&ch, height).await,
                 }
@@ -926,12 +1015,23 @@ fn send_one<M: prost::Name>(
     what: &str,
     msg: &M,
 ) -> anyhow::Result<()> {
+    send_msgs(rt, sender, flags, what, vec![pack_any(msg)])
+}
+
+/// Signs, broadcasts and prints one tx of `msgs`; exits non-zero if the chain refused it.
+fn send_msgs(
+    rt: &tokio::runtime::Runtime,
+    sender: &Sender,
+    flags: &TxFlags,
+    what: &str,
+    msgs: Vec<cosmrs::Any>,
+) -> anyhow::Result<()> {
     if !flags.yes && !confirm(&format!("{what}?"))? {
         bail!("cancelled");
     }
     let resp = rt.block_on(async {
         let ch = client::connect(&flags.grpc_addr).await?;
-        sender.send(&ch, vec![pack_any(msg)]).await
+        sender.send(&ch, msgs).await
     })?;
     let json = flags.output == Output::Json;
     client::print(&client::tx_response_json(&resp), json);

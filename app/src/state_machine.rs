@@ -15,9 +15,12 @@ use openledger_framework::store::{
     Changes, EmptyState, KvRead, KvWrite, Overlay, PreparedCommit, Snapshot, Storage,
 };
 use openledger_framework::{
-    AbciError, Address, BlockInfo, Ctx, Event, GasMeter, Module, QueryRouter,
+    AbciError, Address, BlockInfo, Ctx, Event, GasMeter, Misbehavior, Module, QueryRouter, VoteInfo,
 };
 use openledger_models::{ModelsKeeper, ModelsModule};
+use openledger_staking::{
+    BONDED_POOL, NOT_BONDED_POOL, StakingKeeper, StakingModule, ValidatorUpdate,
+};
 use openledger_wasm::{ContractAccounts, WasmConfig, WasmDeps, WasmKeeper, WasmModule};
 use parking_lot::Mutex;
 use prost::Message;
@@ -26,7 +29,7 @@ use crate::ante::{self, AnteConfig, DecodedTx, SigCache};
 use crate::bindings::OpenLedgerBindings;
 
 /// Module store prefixes, which are also the substores of the multistore.
-pub const STORE_PREFIXES: &[&str] = &["auth", "bank", "datanet", "models", "wasm"];
+pub const STORE_PREFIXES: &[&str] = &["auth", "bank", "staking", "datanet", "models", "wasm"];
 
 /// Chain metadata lives in the main store (outside every module's substore), so it is part of
 /// the app hash like everything else the node restarts from.
@@ -77,6 +80,7 @@ impl AccountKeeper for AuthForBank {
         let perms: &[&str] = match name {
             // `BankMsg::Burn` from a contract burns through the wasm module account.
             GOV_MODULE | openledger_wasm::keys::PREFIX => &["burner"],
+            BONDED_POOL | NOT_BONDED_POOL => &["burner", "staking"],
             _ => &[],
         };
         Ok(self.0.module_account(ctx, name, perms)?.address)
@@ -112,6 +116,7 @@ pub struct AppCore {
     pub datanets: DatanetKeeper,
     pub models: ModelsKeeper,
     pub wasm: WasmKeeper,
+    pub staking: StakingModule,
     pub modules: Vec<Arc<dyn Module>>,
     routes: BTreeMap<&'static str, Arc<dyn Module>>,
     pub queries: QueryRouter,
@@ -137,9 +142,12 @@ impl AppCore {
                 openledger_datanet::MODULE_ACCOUNT,
                 openledger_models::MODULE_ACCOUNT,
                 openledger_wasm::keys::PREFIX,
+                BONDED_POOL,
+                NOT_BONDED_POOL,
             ],
             gov,
         );
+        let staking = StakingModule::new(StakingKeeper::new(bank.clone(), gov));
         let datanets = DatanetKeeper::new(bank.clone(), gov);
         let models = ModelsKeeper::new(bank.clone(), datanets.clone(), gov);
         let wasm = WasmKeeper::new(
@@ -157,6 +165,7 @@ impl AppCore {
         let modules: Vec<Arc<dyn Module>> = vec![
             Arc::new(AuthModule { keeper: auth }),
             Arc::new(BankModule::new(bank.clone())),
+            Arc::new(staking.clone()),
             Arc::new(DatanetModule {
                 keeper: datanets.clone(),
             }),
@@ -180,6 +189,7 @@ impl AppCore {
             datanets,
             models,
             wasm,
+            staking,
             modules,
             routes,
             queries,
@@ -315,29 +325,45 @@ impl AppCore {
         .encode_to_vec())
     }
 
-    /// Runs every module's genesis on an empty state.
+    /// Genesis: every module's `init_genesis` in order, then the gentxs (each a signed
+    /// `MsgCreateValidator` run through the ante pipeline and the router, as the Cosmos SDK's
+    /// genutil does), then the first validator set, which `InitChain` returns to CometBFT.
     pub fn genesis_changes(
         &self,
         block: &BlockInfo,
         app_state: &serde_json::Value,
-    ) -> Result<Changes, AbciError> {
+    ) -> Result<(Changes, Vec<ValidatorUpdate>), AbciError> {
         let mut state = Overlay::new(EmptyState);
         let mut gas = GasMeter::infinite();
         let mut events = Vec::new();
-        let mut ctx = Ctx::new(block, ExecMode::Genesis, &mut state, &mut gas, &mut events);
-        for m in &self.modules {
-            let section = app_state
-                .get(m.name())
-                .cloned()
-                .unwrap_or(serde_json::Value::Null);
-            m.init_genesis(&mut ctx, &section)
-                .map_err(|e| e.context(format!("genesis of module {}", m.name())))?;
+        {
+            let mut ctx = Ctx::new(block, ExecMode::Genesis, &mut state, &mut gas, &mut events);
+            for m in &self.modules {
+                let section = app_state
+                    .get(m.name())
+                    .cloned()
+                    .unwrap_or(serde_json::Value::Null);
+                m.init_genesis(&mut ctx, &section)
+                    .map_err(|e| e.context(format!("genesis of module {}", m.name())))?;
+            }
+            // Module accounts the chain always has.
+            self.auth.module_account(&mut ctx, FEE_COLLECTOR, &[])?;
+            self.auth
+                .module_account(&mut ctx, GOV_MODULE, &["burner"])?;
         }
-        // Module accounts the chain always has.
-        self.auth.module_account(&mut ctx, FEE_COLLECTOR, &[])?;
-        self.auth
-            .module_account(&mut ctx, GOV_MODULE, &["burner"])?;
-        Ok(state.into_changes())
+        for (i, bytes) in crate::gentx::gentxs_of(app_state)?.iter().enumerate() {
+            let outcome = self.execute_tx(&mut state, block, bytes, ExecMode::Genesis, true);
+            if !outcome.is_ok() {
+                return Err(SdkError::InvalidRequest(format!(
+                    "gentx {i}: {} (codespace {}, code {})",
+                    outcome.log, outcome.codespace, outcome.code
+                ))
+                .into());
+            }
+        }
+        let mut ctx = Ctx::new(block, ExecMode::Genesis, &mut state, &mut gas, &mut events);
+        let validators = self.staking.keeper.init_chain_validators(&mut ctx, &[])?;
+        Ok((state.into_changes(), validators))
     }
 
     pub fn account(
@@ -427,7 +453,39 @@ impl ChainMeta {
 }
 
 /// What FinalizeBlock returns: each tx's outcome, the block-level events, the app hash.
-pub type BlockResult = (Vec<TxOutcome>, Vec<Event>, [u8; 32]);
+/// What `FinalizeBlock` is given besides the txs.
+#[derive(Debug, Clone, Default)]
+pub struct BlockInput {
+    pub height: u64,
+    pub time: (i64, u32),
+    /// Consensus address of the proposer.
+    pub proposer: Option<Address>,
+    /// `decided_last_commit`: who signed the previous block.
+    pub last_commit: Vec<VoteInfo>,
+    pub misbehavior: Vec<Misbehavior>,
+}
+
+impl BlockInput {
+    /// A block with no commit information (in-process chains without consensus).
+    pub fn at(height: u64, time: (i64, u32)) -> Self {
+        Self {
+            height,
+            time,
+            ..Default::default()
+        }
+    }
+}
+
+/// What `FinalizeBlock` answers.
+#[derive(Debug, Clone, Default)]
+pub struct BlockResult {
+    pub outcomes: Vec<TxOutcome>,
+    /// Begin- and end-block events.
+    pub events: Vec<Event>,
+    pub app_hash: [u8; 32],
+    /// Validator set changes for CometBFT (from staking's end block).
+    pub validator_updates: Vec<ValidatorUpdate>,
+}
 
 /// A finalized block waiting for Commit.
 struct PendingBlock {
@@ -494,7 +552,7 @@ impl App {
         initial_height: u64,
         time: (i64, u32),
         app_state: &[u8],
-    ) -> Result<[u8; 32], AbciError> {
+    ) -> Result<([u8; 32], Vec<ValidatorUpdate>), AbciError> {
         if self.core.storage.latest_version().is_some() {
             return Err(SdkError::InvalidRequest(
                 "InitChain on a store that already has committed state".into(),
@@ -515,7 +573,7 @@ impl App {
             chain_id: chain_id.to_string(),
             ..Default::default()
         };
-        let changes = self.core.genesis_changes(&block, &app_state)?;
+        let (changes, validators) = self.core.genesis_changes(&block, &app_state)?;
         let base = self.core.storage.latest_snapshot();
         let hash = self
             .core
@@ -530,16 +588,22 @@ impl App {
         };
         self.genesis = Some(changes);
         self.reset_check_state();
-        Ok(hash)
+        Ok((hash, validators))
     }
 
     /// FinalizeBlock: executes every tx in order and returns their outcomes and the app hash.
     pub fn finalize_block(
         &mut self,
-        height: u64,
-        time: (i64, u32),
+        input: BlockInput,
         txs: &[impl AsRef<[u8]>],
     ) -> Result<BlockResult, AbciError> {
+        let BlockInput {
+            height,
+            time,
+            proposer,
+            last_commit,
+            misbehavior,
+        } = input;
         let expected = self.meta.height + 1;
         if height != expected {
             return Err(SdkError::InvalidRequest(format!(
@@ -557,7 +621,9 @@ impl App {
             time_seconds: time.0,
             time_nanos: time.1,
             chain_id: self.meta.chain_id.clone(),
-            ..Default::default()
+            proposer,
+            last_commit,
+            misbehavior,
         };
 
         let decoded: Vec<Result<DecodedTx, AbciError>> = txs
@@ -593,7 +659,12 @@ impl App {
         let prepared = self.core.storage.prepare(&base, changes, Vec::new())?;
         let hash = prepared.root;
         self.pending = Some(PendingBlock { meta, prepared });
-        Ok((outcomes, block_events, hash))
+        Ok(BlockResult {
+            outcomes,
+            events: block_events,
+            app_hash: hash,
+            validator_updates: self.core.staking.take_validator_updates(),
+        })
     }
 
     /// Verifies the block's signatures on all cores before the sequential pass, which then finds

@@ -11,7 +11,7 @@ use openledger_framework::{Address, Coin, Coins, pack_any};
 
 use crate::ante::AnteConfig;
 use crate::client::sign_tx;
-use crate::state_machine::{App, AppCore, STORE_PREFIXES, TxOutcome};
+use crate::state_machine::{App, AppCore, BlockInput, STORE_PREFIXES, TxOutcome};
 
 pub const CHAIN_ID: &str = "openledger-test-1";
 
@@ -127,11 +127,11 @@ impl TestChain {
     pub fn block_with_hash(&mut self, txs: &[Vec<u8>]) -> (Vec<TxOutcome>, [u8; 32]) {
         self.height += 1;
         let time = (1_700_000_000 + self.height as i64, 0);
-        let (outcomes, _, hash) = self
+        let res = self
             .app
-            .finalize_block(self.height, time, txs)
+            .finalize_block(BlockInput::at(self.height, time), txs)
             .unwrap_or_else(|e| panic!("finalize: {e}"));
         self.app.commit().unwrap_or_else(|e| panic!("commit: {e}"));
-        (outcomes, hash)
+        (res.outcomes, res.app_hash)
     }
 }

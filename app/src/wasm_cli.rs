@@ -92,32 +92,8 @@ pub fn made(resp: &TxResponse) -> Vec<(&'static str, String)> {
     out
 }
 
-/// Proto3 JSON (camelCase) in the field names wasmd's CLI prints (the proto names).
-fn snake_case(v: Value) -> Value {
-    match v {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| {
-                    let mut key = String::with_capacity(k.len() + 4);
-                    for ch in k.chars() {
-                        if ch.is_ascii_uppercase() {
-                            key.push('_');
-                            key.push(ch.to_ascii_lowercase());
-                        } else {
-                            key.push(ch);
-                        }
-                    }
-                    (key, snake_case(v))
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(snake_case).collect()),
-        other => other,
-    }
-}
-
 fn code_info_json(c: &wasm::CodeInfoResponse) -> anyhow::Result<Value> {
-    let mut v = snake_case(serde_json::to_value(c)?);
+    let mut v = crate::client::snake_case(serde_json::to_value(c)?);
     // wasmd prints the checksum as upper-case hex.
     v["data_hash"] = json!(hex::encode_upper(&c.data_hash));
     Ok(v)
@@ -215,7 +191,7 @@ pub async fn contract(ch: &Channel, address: &str) -> anyhow::Result<Value> {
         .await
         .map_err(status)?
         .into_inner();
-    let mut v = snake_case(serde_json::to_value(&resp)?);
+    let mut v = crate::client::snake_case(serde_json::to_value(&resp)?);
     // Proto3 JSON leaves out empty strings; wasmd prints `"admin": ""` for a contract without.
     if let Some(info) = v["contract_info"].as_object_mut() {
         for key in ["admin", "ibc_port_id"] {
@@ -276,7 +252,7 @@ mod tests {
     #[test]
     fn field_names_as_wasmd_prints_them() {
         assert_eq!(
-            snake_case(
+            crate::client::snake_case(
                 json!({"contractInfo": {"codeId": "1", "ibcPortId": ""}, "a": [{"dataHash": 1}]})
             ),
             json!({"contract_info": {"code_id": "1", "ibc_port_id": ""}, "a": [{"data_hash": 1}]})

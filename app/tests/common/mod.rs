@@ -121,6 +121,28 @@ impl TestNode {
             "--home",
             &h,
         ]);
+        // The one validator: its own account, self-delegating 1000 OPEN (voting power 1000)
+        // through the gentx flow.
+        run_ok(&["keys", "add", "validator", "--home", &h]);
+        run_ok(&[
+            "genesis",
+            "add-account",
+            "validator",
+            "2000000000uopen",
+            "--home",
+            &h,
+        ]);
+        run_ok(&[
+            "genesis",
+            "gentx",
+            "validator",
+            "1000000000uopen",
+            "--chain-id",
+            "openledger-local-1",
+            "--home",
+            &h,
+        ]);
+        run_ok(&["genesis", "collect-gentxs", "--home", &h]);
         Self {
             dir,
             home,

@@ -209,3 +209,30 @@ fn jailed_validators_are_not_counted() {
     assert_eq!((info.missed_blocks_counter, info.index_offset), (0, 0));
     assert_eq!(c.validator(1).tokens, tokens);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Whatever the pattern, the counter is the number of missed indexes, all inside the
+    /// window, and a validator is jailed only on a missed block past its first window.
+    #[test]
+    fn the_counter_matches_the_bitmap(window in 2i64..12, pattern in proptest::collection::vec(proptest::bool::ANY, 30)) {
+        let mut c = chain_with_validators(2, 100, small_window(window));
+        for absent in pattern {
+            let was_jailed = c.validator(2).jailed;
+            let missed: &[u8] = if absent { &[2] } else { &[] };
+            c.next_block(5, missed);
+            let info = c.signing_info(2).unwrap();
+            let bits = c.missed(2);
+            proptest::prop_assert_eq!(info.missed_blocks_counter, bits.len() as i64);
+            proptest::prop_assert!(bits.iter().all(|i| (0..window).contains(i)));
+            if !was_jailed && c.validator(2).jailed {
+                // Punished on a block it missed, past its first window.
+                proptest::prop_assert!(absent);
+                proptest::prop_assert!(c.block.height as i64 > 1 + window);
+                proptest::prop_assert_eq!(info.missed_blocks_counter, 0);
+            }
+            proptest::prop_assert!(info.missed_blocks_counter <= window);
+        }
+    }
+}

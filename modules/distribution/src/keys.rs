@@ -106,7 +106,8 @@ mod tests {
         let v = Address::from([1u8; 20]);
         assert!(historical(&v, 9) < historical(&v, 10));
         assert!(slash_event(&v, 9, 100) < slash_event(&v, 10, 1));
-        let (a, rest) = address_and_rest(all_historicals(), &historical(&v, 7)).unwrap();
+        let key = historical(&v, 7);
+        let (a, rest) = address_and_rest(all_historicals(), &key).unwrap();
         assert_eq!(a, v);
         assert_eq!(rest.parse::<u64>().unwrap(), 7);
         assert_eq!(address_after(all_currents(), &current(&v)), Some(v));

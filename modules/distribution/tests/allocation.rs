@@ -146,8 +146,10 @@ fn no_allocation_at_height_one_or_without_a_commit() {
 fn community_tax_fund_and_spend() {
     let mut chain = three_validators();
     // Tax 50% through gov.
-    let mut p = openledger_distribution::Params::default();
-    p.community_tax = dec("0.5");
+    let p = openledger_distribution::Params {
+        community_tax: dec("0.5"),
+        ..Default::default()
+    };
     chain
         .send(&pb::MsgUpdateParams {
             authority: gov().to_bech32(),

@@ -94,6 +94,17 @@ run: setup build
 	fi
 	exec $(RELEASE_BIN) start --home "$(OPENLEDGER_HOME)"
 
+# N validators on loopback, genesis by the gentx flow (see localnet/start.sh for the knobs).
+N ?= 4
+localnet: setup build
+	localnet/start.sh $(N)
+
+localnet-stop:
+	localnet/stop.sh
+
+localnet-status:
+	localnet/status.sh
+
 # Release wasm, then wasm-opt: cosmwasm-vm 2.2 rejects bulk-memory instructions (Rust's
 # wasm32 std has them), so memory.copy/fill are lowered to loops first, then the module is
 # optimised with bulk memory off. Artifacts and their sha256 sums go to wasm-contracts/artifacts.

@@ -1199,7 +1199,7 @@ pub async fn distribution_query(
 /// `DecCoin` amounts (objects with `denom` and an atomics `amount`, under reward/pool fields)
 /// in decimal form.
 fn dec_coin_amounts(v: &mut Value) {
-    const DEC_COIN_LISTS: &[&str] = &["rewards", "total", "pool", "commission"];
+    const DEC_COIN_LISTS: &[&str] = &["rewards", "reward", "total", "pool", "commission"];
     if let Value::Object(map) = v {
         for (k, x) in map.iter_mut() {
             if DEC_COIN_LISTS.contains(&k.as_str())

@@ -188,6 +188,10 @@ pub fn init(
             "denom_metadata": []
         }
     });
+    // Every other module's defaults, so that each param is in the file to read and edit.
+    if let Some(app_state) = genesis["app_state"].as_object_mut() {
+        app_state.extend(crate::gentx::default_app_state()?);
+    }
     write_json(&home.genesis(), &genesis)?;
 
     // CometBFT settings: our moniker; the tx indexer on (GetTx needs it).

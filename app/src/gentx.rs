@@ -7,7 +7,6 @@
 //! people reading it, what it does.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context, anyhow, bail};
 use base64::Engine;
@@ -346,6 +345,45 @@ fn set_persistent_peers(home: &Home, peers: &str) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
+/// Every module's default genesis section (what `init` writes, so that every param is there to
+/// read and edit), from the state machine itself: each module's genesis on an empty
+/// `app_state`, exported. `auth` and `bank` are left out: `init` writes those without the module
+/// accounts genesis creates.
+pub fn default_app_state() -> anyhow::Result<serde_json::Map<String, Value>> {
+    let tmp = tempfile::tempdir()?;
+    let core = throwaway_core(tmp.path())?;
+    let block = BlockInfo {
+        height: 1,
+        chain_id: "default".into(),
+        ..Default::default()
+    };
+    let (changes, _) = core
+        .genesis_changes(&block, &json!({}))
+        .map_err(|e| anyhow!("{}", e.message))?;
+    let mut state = openledger_framework::Overlay::new(openledger_framework::store::EmptyState);
+    state.apply(changes);
+    let mut out = serde_json::Map::new();
+    for m in &core.modules {
+        if matches!(m.name(), "auth" | "bank") {
+            continue;
+        }
+        let section = m
+            .export_genesis(&state)
+            .map_err(|e| anyhow!("default genesis of {}: {}", m.name(), e.message))?;
+        out.insert(m.name().to_string(), section);
+    }
+    out.insert("genutil".into(), json!({ "gen_txs": [] }));
+    Ok(out)
+}
+
+fn throwaway_core(dir: &Path) -> anyhow::Result<AppCore> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let storage = rt.block_on(Storage::open(dir.join("db"), STORE_PREFIXES))?;
+    AppCore::new(storage, AnteConfig::default(), &dir.join("wasm"))
+}
+
 /// `genesis validate`: runs the genesis through the real state machine (every module's genesis,
 /// then the gentxs through the ante pipeline and staking) on a throw-away store, and returns
 /// the first validator set. CometBFT refuses a chain without validators, so none is an error.
@@ -358,15 +396,7 @@ pub fn validate(genesis: &Value) -> anyhow::Result<Vec<ValidatorUpdate>> {
         .get("app_state")
         .context("genesis has no app_state")?;
     let tmp = tempfile::tempdir()?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let storage = rt.block_on(Storage::open(tmp.path().join("db"), STORE_PREFIXES))?;
-    let core = Arc::new(AppCore::new(
-        storage,
-        AnteConfig::default(),
-        &tmp.path().join("wasm"),
-    )?);
+    let core = throwaway_core(tmp.path())?;
     let block = BlockInfo {
         height: genesis["initial_height"]
             .as_str()

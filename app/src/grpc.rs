@@ -13,6 +13,10 @@ use cosmrs::proto::cosmos::bank::v1beta1 as bank;
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse;
 use cosmrs::proto::cosmos::base::node::v1beta1 as node;
 use cosmrs::proto::cosmos::base::tendermint::v1beta1 as tm;
+use cosmrs::proto::cosmos::distribution::v1beta1 as distr;
+use cosmrs::proto::cosmos::gov::v1 as gov;
+use cosmrs::proto::cosmos::mint::v1beta1 as mint;
+use cosmrs::proto::cosmos::slashing::v1beta1 as slashing;
 use cosmrs::proto::cosmos::staking::v1beta1 as staking;
 use cosmrs::proto::cosmos::tx::v1beta1 as txv1;
 use cosmrs::proto::cosmwasm::wasm::v1 as wasm;
@@ -683,6 +687,43 @@ routed_service!(staking::query_server::Query, "cosmos.staking.v1beta1.Query" {
     params(staking::QueryParamsRequest) -> staking::QueryParamsResponse = "Params";
 });
 
+routed_service!(distr::query_server::Query, "cosmos.distribution.v1beta1.Query" {
+    params(distr::QueryParamsRequest) -> distr::QueryParamsResponse = "Params";
+    validator_distribution_info(distr::QueryValidatorDistributionInfoRequest) -> distr::QueryValidatorDistributionInfoResponse = "ValidatorDistributionInfo";
+    validator_outstanding_rewards(distr::QueryValidatorOutstandingRewardsRequest) -> distr::QueryValidatorOutstandingRewardsResponse = "ValidatorOutstandingRewards";
+    validator_commission(distr::QueryValidatorCommissionRequest) -> distr::QueryValidatorCommissionResponse = "ValidatorCommission";
+    validator_slashes(distr::QueryValidatorSlashesRequest) -> distr::QueryValidatorSlashesResponse = "ValidatorSlashes";
+    delegation_rewards(distr::QueryDelegationRewardsRequest) -> distr::QueryDelegationRewardsResponse = "DelegationRewards";
+    delegation_total_rewards(distr::QueryDelegationTotalRewardsRequest) -> distr::QueryDelegationTotalRewardsResponse = "DelegationTotalRewards";
+    delegator_validators(distr::QueryDelegatorValidatorsRequest) -> distr::QueryDelegatorValidatorsResponse = "DelegatorValidators";
+    delegator_withdraw_address(distr::QueryDelegatorWithdrawAddressRequest) -> distr::QueryDelegatorWithdrawAddressResponse = "DelegatorWithdrawAddress";
+    community_pool(distr::QueryCommunityPoolRequest) -> distr::QueryCommunityPoolResponse = "CommunityPool";
+});
+
+routed_service!(gov::query_server::Query, "cosmos.gov.v1.Query" {
+    constitution(gov::QueryConstitutionRequest) -> gov::QueryConstitutionResponse = "Constitution";
+    proposal(gov::QueryProposalRequest) -> gov::QueryProposalResponse = "Proposal";
+    proposals(gov::QueryProposalsRequest) -> gov::QueryProposalsResponse = "Proposals";
+    vote(gov::QueryVoteRequest) -> gov::QueryVoteResponse = "Vote";
+    votes(gov::QueryVotesRequest) -> gov::QueryVotesResponse = "Votes";
+    params(gov::QueryParamsRequest) -> gov::QueryParamsResponse = "Params";
+    deposit(gov::QueryDepositRequest) -> gov::QueryDepositResponse = "Deposit";
+    deposits(gov::QueryDepositsRequest) -> gov::QueryDepositsResponse = "Deposits";
+    tally_result(gov::QueryTallyResultRequest) -> gov::QueryTallyResultResponse = "TallyResult";
+});
+
+routed_service!(mint::query_server::Query, "cosmos.mint.v1beta1.Query" {
+    params(mint::QueryParamsRequest) -> mint::QueryParamsResponse = "Params";
+    inflation(mint::QueryInflationRequest) -> mint::QueryInflationResponse = "Inflation";
+    annual_provisions(mint::QueryAnnualProvisionsRequest) -> mint::QueryAnnualProvisionsResponse = "AnnualProvisions";
+});
+
+routed_service!(slashing::query_server::Query, "cosmos.slashing.v1beta1.Query" {
+    params(slashing::QueryParamsRequest) -> slashing::QueryParamsResponse = "Params";
+    signing_info(slashing::QuerySigningInfoRequest) -> slashing::QuerySigningInfoResponse = "SigningInfo";
+    signing_infos(slashing::QuerySigningInfosRequest) -> slashing::QuerySigningInfosResponse = "SigningInfos";
+});
+
 routed_service!(datanet::query_server::Query, "openledger.datanet.v1.Query" {
     params(datanet::QueryParamsRequest) -> datanet::QueryParamsResponse = "Params";
     datanet(datanet::QueryDatanetRequest) -> datanet::QueryDatanetResponse = "Datanet";
@@ -745,6 +786,10 @@ pub async fn serve(
         .add_service(datanet::query_server::QueryServer::new(node.clone()))
         .add_service(models::query_server::QueryServer::new(node.clone()))
         .add_service(staking::query_server::QueryServer::new(node.clone()))
+        .add_service(slashing::query_server::QueryServer::new(node.clone()))
+        .add_service(distr::query_server::QueryServer::new(node.clone()))
+        .add_service(gov::query_server::QueryServer::new(node.clone()))
+        .add_service(mint::query_server::QueryServer::new(node.clone()))
         .add_service(
             wasm_query::query_server::QueryServer::new(node.clone())
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),

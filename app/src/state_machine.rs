@@ -9,6 +9,7 @@ use cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData;
 use openledger_auth::{Account, AuthKeeper, AuthModule, FEE_COLLECTOR, GOV_MODULE};
 use openledger_bank::{AccountKeeper, BankKeeper, BankModule};
 use openledger_datanet::{DatanetKeeper, DatanetModule};
+use openledger_distribution::{DistributionKeeper, DistributionModule, MintKeeper, MintModule};
 use openledger_framework::context::ExecMode;
 use openledger_framework::error::SdkError;
 use openledger_framework::store::{
@@ -17,9 +18,11 @@ use openledger_framework::store::{
 use openledger_framework::{
     AbciError, Address, BlockInfo, Ctx, Event, GasMeter, Misbehavior, Module, QueryRouter, VoteInfo,
 };
+use openledger_gov::{GovKeeper, GovModule, MsgRouter};
 use openledger_models::{ModelsKeeper, ModelsModule};
+use openledger_slashing::{SlashingKeeper, SlashingModule};
 use openledger_staking::{
-    BONDED_POOL, NOT_BONDED_POOL, StakingKeeper, StakingModule, ValidatorUpdate,
+    BONDED_POOL, MultiStakingHooks, NOT_BONDED_POOL, StakingKeeper, StakingModule, ValidatorUpdate,
 };
 use openledger_wasm::{ContractAccounts, WasmConfig, WasmDeps, WasmKeeper, WasmModule};
 use parking_lot::Mutex;
@@ -29,7 +32,18 @@ use crate::ante::{self, AnteConfig, DecodedTx, SigCache};
 use crate::bindings::OpenLedgerBindings;
 
 /// Module store prefixes, which are also the substores of the multistore.
-pub const STORE_PREFIXES: &[&str] = &["auth", "bank", "staking", "datanet", "models", "wasm"];
+pub const STORE_PREFIXES: &[&str] = &[
+    "auth",
+    "bank",
+    "distribution",
+    "staking",
+    "slashing",
+    "gov",
+    "mint",
+    "datanet",
+    "models",
+    "wasm",
+];
 
 /// Chain metadata lives in the main store (outside every module's substore), so it is part of
 /// the app hash like everything else the node restarts from.
@@ -81,9 +95,37 @@ impl AccountKeeper for AuthForBank {
             // `BankMsg::Burn` from a contract burns through the wasm module account.
             GOV_MODULE | openledger_wasm::keys::PREFIX => &["burner"],
             BONDED_POOL | NOT_BONDED_POOL => &["burner", "staking"],
+            openledger_distribution::mint::MODULE_NAME => &["minter"],
             _ => &[],
         };
         Ok(self.0.module_account(ctx, name, perms)?.address)
+    }
+}
+
+/// The message routes as gov sees them, to check and execute a passed proposal's messages.
+struct ProposalRouter {
+    routes: BTreeMap<&'static str, Arc<dyn Module>>,
+}
+
+impl ProposalRouter {
+    fn module(&self, msg: &cosmrs::Any) -> Result<&Arc<dyn Module>, AbciError> {
+        self.routes.get(msg.type_url.as_str()).ok_or_else(|| {
+            SdkError::UnknownRequest(format!("unrecognized message type: {}", msg.type_url)).into()
+        })
+    }
+}
+
+impl MsgRouter for ProposalRouter {
+    fn signers(&self, msg: &cosmrs::Any) -> Result<Vec<Address>, AbciError> {
+        self.module(msg)?.validate_msg(msg)
+    }
+
+    fn deliver(
+        &self,
+        ctx: &mut Ctx<'_>,
+        msg: &cosmrs::Any,
+    ) -> Result<openledger_framework::MsgResponse, AbciError> {
+        self.module(msg)?.deliver(ctx, msg)
     }
 }
 
@@ -117,7 +159,13 @@ pub struct AppCore {
     pub models: ModelsKeeper,
     pub wasm: WasmKeeper,
     pub staking: StakingModule,
+    /// Every module, in genesis order.
     pub modules: Vec<Arc<dyn Module>>,
+    /// The order of begin block (mint, distribution, slashing, staking: the Cosmos SDK's) and
+    /// of end block (gov before staking, so an executed proposal's effect on the validator set
+    /// reaches CometBFT in the same block).
+    begin_order: Vec<Arc<dyn Module>>,
+    end_order: Vec<Arc<dyn Module>>,
     routes: BTreeMap<&'static str, Arc<dyn Module>>,
     pub queries: QueryRouter,
     pub ante: AnteConfig,
@@ -144,10 +192,32 @@ impl AppCore {
                 openledger_wasm::keys::PREFIX,
                 BONDED_POOL,
                 NOT_BONDED_POOL,
+                openledger_distribution::MODULE_NAME,
+                openledger_distribution::mint::MODULE_NAME,
             ],
             gov,
         );
         let staking = StakingModule::new(StakingKeeper::new(bank.clone(), gov));
+        let slashing = SlashingKeeper::new(staking.keeper.clone(), gov);
+        let distribution =
+            DistributionKeeper::new(bank.clone(), staking.keeper.clone(), gov, FEE_COLLECTOR);
+        // Staking takes one hooks object: distribution's, then slashing's, as in the SDK
+        // (rewards are settled before a slash changes the stake).
+        staking.keeper.set_hooks(Arc::new(MultiStakingHooks(vec![
+            Arc::new(distribution.clone()),
+            slashing.hooks(),
+        ])));
+        let slashing: Arc<dyn Module> = Arc::new(SlashingModule::new(slashing));
+        let distribution: Arc<dyn Module> = Arc::new(DistributionModule::new(distribution));
+        let mint: Arc<dyn Module> = Arc::new(MintModule::new(MintKeeper::new(
+            bank.clone(),
+            staking.keeper.clone(),
+            gov,
+            FEE_COLLECTOR,
+        )));
+        let gov_keeper = GovKeeper::new(bank.clone(), staking.keeper.clone(), gov);
+        let gov_module: Arc<dyn Module> = Arc::new(GovModule::new(gov_keeper.clone()));
+        let staking_module: Arc<dyn Module> = Arc::new(staking.clone());
         let datanets = DatanetKeeper::new(bank.clone(), gov);
         let models = ModelsKeeper::new(bank.clone(), datanets.clone(), gov);
         let wasm = WasmKeeper::new(
@@ -161,11 +231,9 @@ impl AppCore {
                 .with_authority(gov),
         )
         .map_err(|e| anyhow::anyhow!("opening the wasm module cache: {e}"))?;
-        // The order here is the order of genesis, begin block and end block.
-        let modules: Vec<Arc<dyn Module>> = vec![
-            Arc::new(AuthModule { keeper: auth }),
-            Arc::new(BankModule::new(bank.clone())),
-            Arc::new(staking.clone()),
+        let auth_module: Arc<dyn Module> = Arc::new(AuthModule { keeper: auth });
+        let bank_module: Arc<dyn Module> = Arc::new(BankModule::new(bank.clone()));
+        let apps: [Arc<dyn Module>; 3] = [
             Arc::new(DatanetModule {
                 keeper: datanets.clone(),
             }),
@@ -174,6 +242,38 @@ impl AppCore {
             }),
             Arc::new(WasmModule::new(wasm.clone())),
         ];
+        // Genesis order (the SDK's): accounts and balances first, then staking and what
+        // listens to it; the gentxs run after all of them.
+        let mut modules = vec![
+            auth_module.clone(),
+            bank_module.clone(),
+            distribution.clone(),
+            staking_module.clone(),
+            slashing.clone(),
+            gov_module.clone(),
+            mint.clone(),
+        ];
+        modules.extend(apps.iter().cloned());
+        let mut begin_order = vec![
+            mint.clone(),
+            distribution.clone(),
+            slashing.clone(),
+            staking_module.clone(),
+            auth_module.clone(),
+            bank_module.clone(),
+            gov_module.clone(),
+        ];
+        begin_order.extend(apps.iter().cloned());
+        let mut end_order = vec![
+            gov_module,
+            staking_module,
+            auth_module,
+            bank_module,
+            mint,
+            distribution,
+            slashing,
+        ];
+        end_order.extend(apps.iter().cloned());
         let mut routes = BTreeMap::new();
         let mut queries = QueryRouter::new();
         for m in &modules {
@@ -182,6 +282,10 @@ impl AppCore {
             }
             m.register_queries(&mut queries);
         }
+        // Proposals execute their messages through the same routes as transactions.
+        gov_keeper.set_router(Arc::new(ProposalRouter {
+            routes: routes.clone(),
+        }));
         Ok(Self {
             storage,
             auth,
@@ -191,6 +295,8 @@ impl AppCore {
             wasm,
             staking,
             modules,
+            begin_order,
+            end_order,
             routes,
             queries,
             ante,
@@ -633,9 +739,14 @@ impl App {
         self.preverify_signatures(&state, &decoded);
 
         let mut block_events = Vec::new();
-        self.run_hooks(&block, &mut state, &mut block_events, |m, ctx| {
-            m.begin_block(ctx)
-        })?;
+        let core = self.core.clone();
+        self.run_hooks(
+            &core.begin_order,
+            &block,
+            &mut state,
+            &mut block_events,
+            |m, ctx| m.begin_block(ctx),
+        )?;
         let outcomes = decoded
             .iter()
             .map(|tx| match tx {
@@ -646,9 +757,13 @@ impl App {
                 Err(e) => TxOutcome::failed(e.clone(), 0, 0, Vec::new()),
             })
             .collect();
-        self.run_hooks(&block, &mut state, &mut block_events, |m, ctx| {
-            m.end_block(ctx)
-        })?;
+        self.run_hooks(
+            &core.end_order,
+            &block,
+            &mut state,
+            &mut block_events,
+            |m, ctx| m.end_block(ctx),
+        )?;
         let meta = ChainMeta {
             height,
             block_time: time,
@@ -667,12 +782,10 @@ impl App {
         })
     }
 
-    /// Verifies the block's signatures on all cores before the sequential pass, which then finds
-    /// them in the signature cache. Only signers whose account already exists at the start of the
-    /// block are pre-checked; anything else is verified in the sequential pass.
-    /// Runs a begin/end-block hook of every module, in module order, with unlimited gas.
+    /// Runs a begin/end-block hook of the given modules, in that order, with unlimited gas.
     fn run_hooks(
         &self,
+        modules: &[Arc<dyn Module>],
         block: &BlockInfo,
         state: &mut dyn KvWrite,
         events: &mut Vec<Event>,
@@ -680,12 +793,15 @@ impl App {
     ) -> Result<(), AbciError> {
         let mut gas = GasMeter::infinite();
         let mut ctx = Ctx::new(block, ExecMode::Finalize, state, &mut gas, events);
-        for m in &self.core.modules {
+        for m in modules {
             hook(m.as_ref(), &mut ctx)?;
         }
         Ok(())
     }
 
+    /// Verifies the block's signatures on all cores before the sequential pass, which then finds
+    /// them in the signature cache. Only signers whose account already exists at the start of the
+    /// block are pre-checked; anything else is verified in the sequential pass.
     fn preverify_signatures(&self, state: &dyn KvRead, txs: &[Result<DecodedTx, AbciError>]) {
         use rayon::prelude::*;
         let chain_id = &self.meta.chain_id;

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod localnet;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

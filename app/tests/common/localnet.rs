@@ -375,3 +375,174 @@ pub fn cli_fails(args: &[&str]) -> String {
     );
     text
 }
+
+// --- Driving the CLI against a localnet node ---
+
+/// The usual tx flags on the localnet (gas by simulation).
+pub const TX_FLAGS: [&str; 7] = [
+    "--chain-id",
+    CHAIN_ID,
+    "--gas",
+    "auto",
+    "--gas-prices",
+    "0.025uopen",
+    "-y",
+];
+
+impl Node {
+    /// Runs a CLI command against this node (its home and gRPC) and parses its JSON output.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all: Vec<&str> = args.to_vec();
+        let grpc = self.grpc_url();
+        all.extend([
+            "--home",
+            &self.home,
+            "--grpc-addr",
+            &grpc,
+            "--output",
+            "json",
+        ]);
+        let out = run(&all);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: bad output ({e}):\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+
+    /// A tx signed by `from` (a key in this node's keyring); asserts it was committed with code 0.
+    pub fn tx(&self, args: &[&str], from: &str) -> Value {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--from", from]);
+        all.extend(TX_FLAGS);
+        let v = self.json(&all);
+        assert_eq!(v["code"], 0, "{args:?}: {v}");
+        v
+    }
+
+    /// `tx bank send` from a key of this node (fixed fee); asserts success.
+    pub fn send(&self, from: &str, to: &str, amount: &str) -> Value {
+        let v = self.json(&[
+            "tx",
+            "bank",
+            "send",
+            from,
+            to,
+            amount,
+            "--fees",
+            "5000uopen",
+            "--chain-id",
+            CHAIN_ID,
+            "-y",
+        ]);
+        assert_eq!(v["code"], 0, "send {amount} to {to}: {v}");
+        v
+    }
+
+    /// A tx the chain must refuse; returns what the CLI said.
+    pub fn refused(&self, args: &[&str], from: &str) -> String {
+        let grpc = self.grpc_url();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--from", from]);
+        all.extend(TX_FLAGS);
+        all.extend(["--home", &self.home, "--grpc-addr", &grpc]);
+        let out = run(&all);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "{args:?} was accepted: {text}");
+        text
+    }
+
+    /// uopen balance of an address (latest height).
+    pub fn balance(&self, addr: &str) -> u128 {
+        let v = self.json(&["query", "bank", "balances", addr]);
+        v["balances"]
+            .as_array()
+            .and_then(|b| b.iter().find(|c| c["denom"] == "uopen"))
+            .map(|c| super::num(&c["amount"]))
+            .unwrap_or(0)
+    }
+
+    /// The validator's operator address (`openvaloper1…`) of this node's key.
+    pub fn valoper(&self) -> String {
+        let addr =
+            openledger_framework::Address::from_bech32(&self.key_address()).expect("key address");
+        openledger_staking::valoper(&addr)
+    }
+
+    /// CometBFT's current validator set: hex consensus addresses and their power.
+    pub fn comet_validators(&self) -> Vec<(String, u64)> {
+        let Some(v) = self.rpc_get("/validators?per_page=100") else {
+            return Vec::new();
+        };
+        v["validators"]
+            .as_array()
+            .map(|vals| {
+                vals.iter()
+                    .filter_map(|x| {
+                        Some((
+                            x["address"].as_str()?.to_string(),
+                            x["voting_power"].as_str()?.parse().ok()?,
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Hex consensus address of this node's consensus key.
+    pub fn cons_hex(&self) -> String {
+        let v: Value =
+            serde_json::from_str(&run_ok(&["comet", "show-validator", "--home", &self.home]))
+                .expect("show-validator JSON");
+        use base64::Engine;
+        let key: [u8; 32] = base64::engine::general_purpose::STANDARD
+            .decode(v["key"].as_str().expect("key"))
+            .expect("base64")
+            .try_into()
+            .expect("32 bytes");
+        openledger_staking::cons_address(&key)
+            .to_hex()
+            .to_uppercase()
+    }
+}
+
+/// One gRPC query at a fixed height (the `x-cosmos-block-height` header), so several reads see
+/// one state.
+pub fn grpc_at<Req, Resp>(node: &Node, path: &str, req: Req, height: u64) -> Resp
+where
+    Req: prost::Message + Send + Sync + 'static,
+    Resp: prost::Message + Default + Send + Sync + 'static,
+{
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let ch = tonic::transport::Endpoint::from_shared(node.grpc_url())
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect");
+        let mut grpc = tonic::client::Grpc::new(ch);
+        grpc.ready().await.expect("ready");
+        let mut request = tonic::Request::new(req);
+        request.metadata_mut().insert(
+            "x-cosmos-block-height",
+            height.to_string().parse().expect("metadata"),
+        );
+        grpc.unary(
+            request,
+            tonic::codegen::http::uri::PathAndQuery::try_from(path.to_string()).expect("path"),
+            tonic::codec::ProstCodec::default(),
+        )
+        .await
+        .unwrap_or_else(|s| panic!("{path} at {height}: {}", s.message()))
+        .into_inner()
+    })
+}

@@ -231,6 +231,11 @@ pub async fn sign_and_broadcast(
     let gas = match fee.gas {
         Some(g) => g,
         None => {
+            let sim_fee = if fee.fees.is_empty() {
+                fee.fee_for(200_000)?
+            } else {
+                fee.fees.clone()
+            };
             let sim = sign_tx(
                 key,
                 chain_id,
@@ -239,8 +244,10 @@ pub async fn sign_and_broadcast(
                 msgs.clone(),
                 memo,
                 crate::ante::MAX_GAS_WANTED,
-                // Simulation does not check the fee against the gas price.
-                &fee.fees,
+                // Simulation does not check the fee against the gas price, but it must pay one
+                // for the fee deduction's gas to be counted (else small txs, like a vote, run
+                // out of gas on delivery even with the 1.3 adjustment).
+                &sim_fee,
             )?;
             let used = simulate(ch, sim).await?;
             ((used as f64) * fee.gas_adjustment).ceil() as u64

@@ -296,10 +296,6 @@ fn delegation_rewards_unbonding_and_downtime_jail() {
             CHAIN_ID,
             "--gas",
             "auto",
-            // Delivery has used more gas than the simulation estimated (seen: 52,587 vs
-            // 39,045 simulated); see the note in docs.
-            "--gas-adjustment",
-            "2",
             "--gas-prices",
             "0.025uopen",
             "-y",
@@ -352,6 +348,9 @@ fn governance_changes_params_only_through_proposals() {
     // A MsgUpdateParams sent directly by a user is refused.
     let mut params = n0.json(&["query", "staking", "params"])["params"].clone();
     params["unbonding_time"] = json!("30s");
+    let account = n0.json(&["query", "auth", "account", &n0.key_address()]);
+    let account_number = num(&account["account"]["account_number"]) as u64;
+    let sequence = num(&account["account"]["sequence"]) as u64;
     let direct = openledgerd::client::sign_tx(
         &openledgerd::keyring::Keyring::new(
             std::path::Path::new(&n0.home),
@@ -360,8 +359,8 @@ fn governance_changes_params_only_through_proposals() {
         .signing_key("node0")
         .expect("key"),
         CHAIN_ID,
-        0,
-        0,
+        account_number,
+        sequence,
         vec![openledger_framework::pack_any(&staking::MsgUpdateParams {
             authority: n0.key_address(),
             params: Some(staking::Params {

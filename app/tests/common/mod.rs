@@ -123,6 +123,17 @@ impl TestNode {
             "--home",
             &h,
         ]);
+        // No inflation on this single-node chain, so that the tests can check exact supplies
+        // (the localnet tests run the mint).
+        let gpath = home.join("config/genesis.json");
+        let mut genesis: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&gpath).expect("genesis"))
+                .expect("genesis JSON");
+        genesis["app_state"]["mint"]["minter"]["inflation"] = "0".into();
+        for k in ["inflation_max", "inflation_min", "inflation_rate_change"] {
+            genesis["app_state"]["mint"]["params"][k] = "0".into();
+        }
+        std::fs::write(&gpath, genesis.to_string()).expect("write genesis");
         // The one validator: its own account, self-delegating 1000 OPEN (voting power 1000)
         // through the gentx flow.
         run_ok(&["keys", "add", "validator", "--home", &h]);

@@ -185,6 +185,7 @@ pub fn validate(home: &Path, file: Option<&Path>) -> anyhow::Result<()> {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::enum_variant_names)] // CometBFT's own names: `show-validator`, `show-node-id`.
 pub enum CometCmd {
     /// The consensus public key, as `tx staking create-validator --pubkey` takes it.
     ShowValidator,

@@ -44,6 +44,7 @@ enum Output {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // Parsed once per run; boxing buys nothing.
 enum Cmd {
     /// Create the node's configuration, keys and genesis.
     Init {
@@ -168,6 +169,7 @@ enum KeysCmd {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // Parsed once per run; boxing buys nothing.
 enum GenesisCmd {
     /// Add an account with coins to genesis.json.
     AddAccount {
@@ -218,6 +220,7 @@ struct TxFlags {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // Parsed once per run; boxing buys nothing.
 enum TxCmd {
     Bank {
         #[command(subcommand)]

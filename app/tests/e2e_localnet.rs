@@ -145,7 +145,10 @@ fn validators_agree_survive_a_crash_and_admit_a_new_validator() {
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
         "node4",
     );
-    assert!(said.contains("consensus public key is already used"), "{said}");
+    assert!(
+        said.contains("consensus public key is already used"),
+        "{said}"
+    );
     let args = create(&pubkey, "0.3");
     let said = new.refused(
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
@@ -517,8 +520,8 @@ fn fee_of(resp: &Value) -> u128 {
     panic!("no fee event in {resp}")
 }
 
-/// At one height: total supply = account balances + bonded + unbonding (the not-bonded pool)
-/// + community pool + unclaimed rewards (both in the distribution account) + what sits in the
+/// At one height: total supply = account balances + bonded + unbonding (the not-bonded pool) +
+/// community pool + unclaimed rewards (both in the distribution account) + what sits in the
 /// fee collector and gov; and each pool holds what staking and distribution say it holds.
 fn supply_decomposes(node: &Node, users: &[&str]) {
     let h = node.height().expect("height") - 1;

@@ -3,7 +3,7 @@
 
 use openledger_framework::{AbciError, Address, Ctx, Dec, Event};
 
-use crate::math::{mul_dec_floor, mul_div_floor};
+use crate::math::{mul_dec_floor, mul_div_ceil, mul_div_floor};
 use crate::{
     NOT_BONDED_POOL, POWER_REDUCTION, StakingError, StakingKeeper, Validator, height, keys, now,
     valoper,
@@ -65,7 +65,9 @@ impl StakingKeeper {
         if from_tokens > 0
             && let Some(h) = self.hooks()
         {
-            let effective = mul_div_floor(from_tokens, Dec::ONE.atomics(), v.tokens)
+            // Rounded up, as the SDK's `QuoRoundUp`: distribution rebuilds each delegation's
+            // stake through this fraction and must never find more than the shares are worth.
+            let effective = mul_div_ceil(from_tokens, Dec::ONE.atomics(), v.tokens)
                 .map(Dec::from_atomics)
                 .unwrap_or(Dec::ONE);
             h.before_validator_slashed(ctx, &op, effective)?;

@@ -857,6 +857,9 @@ fn proposal_message(mut v: Value) -> anyhow::Result<Any> {
     proto_decimals(&mut v)?;
     use cosmrs::proto::cosmos::bank::v1beta1 as bank;
     match ty.as_str() {
+        "/cosmos.auth.v1beta1.MsgUpdateParams" => {
+            pack::<cosmrs::proto::cosmos::auth::v1beta1::MsgUpdateParams>(v)
+        }
         "/cosmos.bank.v1beta1.MsgSend" => pack::<bank::MsgSend>(v),
         "/cosmos.bank.v1beta1.MsgUpdateParams" => pack::<bank::MsgUpdateParams>(v),
         "/cosmos.staking.v1beta1.MsgUpdateParams" => pack::<staking::MsgUpdateParams>(v),
@@ -869,7 +872,7 @@ fn proposal_message(mut v: Value) -> anyhow::Result<Any> {
         "/cosmos.gov.v1.MsgUpdateParams" => pack::<gov::MsgUpdateParams>(v),
         other => bail!(
             "proposal message type {other} is not supported by this CLI (supported: bank MsgSend, \
-             and MsgUpdateParams of bank, staking, distribution, slashing, mint and gov; \
+             and MsgUpdateParams of auth, bank, staking, distribution, slashing, mint and gov; \
              distribution MsgCommunityPoolSpend)"
         ),
     }

@@ -11,10 +11,14 @@ pub mod params;
 pub mod query;
 
 use cosmrs::Any;
-use cosmrs::proto::cosmos::auth::v1beta1::{BaseAccount, ModuleAccount, Params};
+use cosmrs::proto::cosmos::auth::v1beta1::{
+    BaseAccount, ModuleAccount, MsgUpdateParams, MsgUpdateParamsResponse, Params,
+};
 use cosmrs::proto::cosmos::crypto::secp256k1::PubKey as Secp256k1PubKey;
+use openledger_framework::error::SdkError;
 use openledger_framework::{
-    AbciError, Address, Ctx, KvRead, Module, QueryRouter, module::pack_any, type_url,
+    AbciError, Address, Ctx, KvRead, Module, MsgResponse, QueryRouter, decode_msg,
+    module::pack_any, type_url,
 };
 use prost::Message;
 
@@ -23,6 +27,9 @@ pub use error::AuthError;
 /// Module account names, as in the Cosmos SDK.
 pub const FEE_COLLECTOR: &str = "fee_collector";
 pub const GOV_MODULE: &str = "gov";
+
+/// The only message of the module: new params, from the gov authority.
+pub const MSG_UPDATE_PARAMS: &str = "/cosmos.auth.v1beta1.MsgUpdateParams";
 
 /// An account as the state machine sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,7 +264,119 @@ impl Module for AuthModule {
         genesis::export(&self.keeper, state)
     }
 
+    fn msg_type_urls(&self) -> &'static [&'static str] {
+        &[MSG_UPDATE_PARAMS]
+    }
+
+    fn validate_msg(&self, msg: &Any) -> Result<Vec<Address>, AbciError> {
+        if msg.type_url != MSG_UPDATE_PARAMS {
+            return Err(SdkError::UnknownRequest(format!(
+                "unrecognized auth message type: {}",
+                msg.type_url
+            ))
+            .into());
+        }
+        let m: MsgUpdateParams = decode_msg(msg)?;
+        let params = m
+            .params
+            .ok_or_else(|| SdkError::InvalidRequest("params must be set".into()))?;
+        params::validate(&params)?;
+        Ok(vec![Address::from_bech32(&m.authority)?])
+    }
+
+    /// `MsgUpdateParams`: only the gov module account may change the auth params.
+    fn deliver(&self, ctx: &mut Ctx<'_>, msg: &Any) -> Result<MsgResponse, AbciError> {
+        let m: MsgUpdateParams = decode_msg(msg)?;
+        let gov = Address::module(GOV_MODULE);
+        if Address::from_bech32(&m.authority)? != gov {
+            return Err(SdkError::Unauthorized(format!(
+                "invalid authority; expected {}, got {}",
+                gov.to_bech32(),
+                m.authority
+            ))
+            .into());
+        }
+        let params = m
+            .params
+            .ok_or_else(|| SdkError::InvalidRequest("params must be set".into()))?;
+        self.keeper.set_params(ctx, &params)?;
+        Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
+    }
+
     fn register_queries(&self, router: &mut QueryRouter) {
         query::register(self.keeper, router)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openledger_framework::context::ExecMode;
+    use openledger_framework::store::{EmptyState, Overlay};
+    use openledger_framework::{BlockInfo, GasMeter};
+
+    fn update(authority: &Address, p: Params) -> Any {
+        pack_any(&MsgUpdateParams {
+            authority: authority.to_bech32(),
+            params: Some(p),
+        })
+    }
+
+    #[test]
+    fn params_change_only_by_gov() {
+        let module = AuthModule::default();
+        let mut state = Overlay::new(EmptyState);
+        let block = BlockInfo::default();
+        let mut gas = GasMeter::infinite();
+        let mut events = Vec::new();
+        let new = Params {
+            max_memo_characters: 512,
+            ..params::default_params()
+        };
+
+        let user = Address::from([7; 20]);
+        let msg = update(&user, new.clone());
+        assert_eq!(module.validate_msg(&msg).unwrap(), vec![user]);
+        {
+            let mut ctx = Ctx::new(
+                &block,
+                ExecMode::Finalize,
+                &mut state,
+                &mut gas,
+                &mut events,
+            );
+            let err = module.deliver(&mut ctx, &msg).unwrap_err();
+            assert!(err.message.contains("invalid authority"), "{}", err.message);
+            assert_eq!(
+                module.keeper.params(&mut ctx).unwrap(),
+                params::default_params()
+            );
+        }
+        assert!(
+            state.get(keys::params()).unwrap().is_none(),
+            "nothing written"
+        );
+
+        let bad = update(
+            &Address::module(GOV_MODULE),
+            Params {
+                tx_sig_limit: 0,
+                ..params::default_params()
+            },
+        );
+        assert!(module.validate_msg(&bad).is_err());
+
+        let gov = Address::module(GOV_MODULE);
+        let msg = update(&gov, new.clone());
+        assert_eq!(module.validate_msg(&msg).unwrap(), vec![gov]);
+        let mut ctx = Ctx::new(
+            &block,
+            ExecMode::Finalize,
+            &mut state,
+            &mut gas,
+            &mut events,
+        );
+        module.deliver(&mut ctx, &msg).unwrap();
+        assert_eq!(module.keeper.params(&mut ctx).unwrap(), new);
     }
 }

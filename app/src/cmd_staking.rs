@@ -1012,7 +1012,69 @@ pub enum MintQuery {
 fn out<T: serde::Serialize>(v: &T) -> anyhow::Result<Value> {
     let mut j = client::proto_json(v)?;
     client::decimal_fields(&mut j, DEC_FIELDS);
+    consensus_keys(&mut j);
     Ok(j)
+}
+
+/// `consensus_pubkey` as the SDK prints it (`{"@type", "key"}`, what `comet show-validator`
+/// prints) rather than a raw `Any`.
+fn consensus_keys(v: &mut Value) {
+    use base64::Engine;
+    use prost::Message;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                if k == "consensus_pubkey"
+                    && let Some(ty) = x["type_url"].as_str().map(str::to_string)
+                    && let Some(raw) = x["value"].as_str().and_then(|s| b64.decode(s).ok())
+                    && let Ok(pk) =
+                        cosmrs::proto::cosmos::crypto::ed25519::PubKey::decode(raw.as_slice())
+                {
+                    *x = json!({ "@type": ty, "key": b64.encode(pk.key) });
+                } else {
+                    consensus_keys(x);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(consensus_keys),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consensus_keys_print_as_show_validator_does() {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let any = openledger_staking::types::encode_consensus_pubkey(&[7; 32]);
+        let mut v = json!({"validators": [{"consensus_pubkey": {
+            "type_url": any.type_url, "value": b64.encode(&any.value)}}]});
+        consensus_keys(&mut v);
+        assert_eq!(
+            v["validators"][0]["consensus_pubkey"],
+            json!({"@type": "/cosmos.crypto.ed25519.PubKey", "key": b64.encode([7u8; 32])})
+        );
+    }
+
+    #[test]
+    fn proposal_decimals_become_protobuf() {
+        let mut v = json!({"params": {"min_commission_rate": "0.05", "slash_fraction_downtime": "0.01",
+                           "unbonding_time": "60s"}});
+        proto_decimals(&mut v).unwrap();
+        assert_eq!(v["params"]["min_commission_rate"], "50000000000000000");
+        // bytes fields: base64 of the atomics string.
+        assert_eq!(
+            v["params"]["slash_fraction_downtime"],
+            "MTAwMDAwMDAwMDAwMDAwMDA="
+        );
+        assert_eq!(v["params"]["unbonding_time"], "60s");
+        let mut bad = json!({"community_tax": "lots"});
+        assert!(proto_decimals(&mut bad).is_err());
+    }
 }
 
 fn acct(home: &Path, backend: keyring::Backend, s: &str) -> anyhow::Result<String> {

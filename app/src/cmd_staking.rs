@@ -1042,41 +1042,6 @@ fn consensus_keys(v: &mut Value) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn consensus_keys_print_as_show_validator_does() {
-        use base64::Engine;
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let any = openledger_staking::types::encode_consensus_pubkey(&[7; 32]);
-        let mut v = json!({"validators": [{"consensus_pubkey": {
-            "type_url": any.type_url, "value": b64.encode(&any.value)}}]});
-        consensus_keys(&mut v);
-        assert_eq!(
-            v["validators"][0]["consensus_pubkey"],
-            json!({"@type": "/cosmos.crypto.ed25519.PubKey", "key": b64.encode([7u8; 32])})
-        );
-    }
-
-    #[test]
-    fn proposal_decimals_become_protobuf() {
-        let mut v = json!({"params": {"min_commission_rate": "0.05", "slash_fraction_downtime": "0.01",
-                           "unbonding_time": "60s"}});
-        proto_decimals(&mut v).unwrap();
-        assert_eq!(v["params"]["min_commission_rate"], "50000000000000000");
-        // bytes fields: base64 of the atomics string.
-        assert_eq!(
-            v["params"]["slash_fraction_downtime"],
-            "MTAwMDAwMDAwMDAwMDAwMDA="
-        );
-        assert_eq!(v["params"]["unbonding_time"], "60s");
-        let mut bad = json!({"community_tax": "lots"});
-        assert!(proto_decimals(&mut bad).is_err());
-    }
-}
-
 fn acct(home: &Path, backend: keyring::Backend, s: &str) -> anyhow::Result<String> {
     Ok(resolve_address(home, backend, s)?.to_bech32())
 }
@@ -1455,5 +1420,40 @@ pub async fn mint_query(ch: &Channel, cmd: MintQuery) -> anyhow::Result<Value> {
             );
             Ok(json!({ "annual_provisions": bytes_dec(&r.annual_provisions) }))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consensus_keys_print_as_show_validator_does() {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let any = openledger_staking::types::encode_consensus_pubkey(&[7; 32]);
+        let mut v = json!({"validators": [{"consensus_pubkey": {
+            "type_url": any.type_url, "value": b64.encode(&any.value)}}]});
+        consensus_keys(&mut v);
+        assert_eq!(
+            v["validators"][0]["consensus_pubkey"],
+            json!({"@type": "/cosmos.crypto.ed25519.PubKey", "key": b64.encode([7u8; 32])})
+        );
+    }
+
+    #[test]
+    fn proposal_decimals_become_protobuf() {
+        let mut v = json!({"params": {"min_commission_rate": "0.05", "slash_fraction_downtime": "0.01",
+                           "unbonding_time": "60s"}});
+        proto_decimals(&mut v).unwrap();
+        assert_eq!(v["params"]["min_commission_rate"], "50000000000000000");
+        // bytes fields: base64 of the atomics string.
+        assert_eq!(
+            v["params"]["slash_fraction_downtime"],
+            "MTAwMDAwMDAwMDAwMDAwMDA="
+        );
+        assert_eq!(v["params"]["unbonding_time"], "60s");
+        let mut bad = json!({"community_tax": "lots"});
+        assert!(proto_decimals(&mut bad).is_err());
     }
 }

@@ -525,13 +525,37 @@ where
     Req: prost::Message + 'static,
     Resp: prost::Message + Default + 'static,
 {
+    grpc_query_at(ch, path, req, None).await
+}
+
+/// [`grpc_query`] on the state at `height` (the `x-cosmos-block-height` header; latest when
+/// `None`), so that several reads see one state.
+pub async fn grpc_query_at<Req, Resp>(
+    ch: &Channel,
+    path: &str,
+    req: Req,
+    height: Option<u64>,
+) -> anyhow::Result<Resp>
+where
+    Req: prost::Message + 'static,
+    Resp: prost::Message + Default + 'static,
+{
     let mut grpc = tonic::client::Grpc::new(ch.clone());
     grpc.ready()
         .await
         .map_err(|e| anyhow!("gRPC connection: {e}"))?;
+    let mut request = tonic::Request::new(req);
+    if let Some(h) = height {
+        request.metadata_mut().insert(
+            crate::grpc::HEIGHT_HEADER,
+            h.to_string()
+                .parse()
+                .map_err(|e| anyhow!("height header: {e}"))?,
+        );
+    }
     let resp = grpc
         .unary(
-            tonic::Request::new(req),
+            request,
             tonic::codegen::http::uri::PathAndQuery::try_from(path.to_string())
                 .map_err(|e| anyhow!("gRPC path {path}: {e}"))?,
             tonic::codec::ProstCodec::default(),

@@ -1009,6 +1009,12 @@ pub enum MintQuery {
     AnnualProvisions,
 }
 
+/// A `LegacyDec` carried as bytes (the atomics as a decimal string), in decimal form.
+fn bytes_dec(b: &[u8]) -> Option<String> {
+    let atomics = std::str::from_utf8(b).ok()?.parse::<u128>().ok()?;
+    Some(openledger_framework::Dec::from_atomics(atomics).to_string())
+}
+
 fn out<T: serde::Serialize>(v: &T) -> anyhow::Result<Value> {
     let mut j = client::proto_json(v)?;
     client::decimal_fields(&mut j, DEC_FIELDS);
@@ -1276,12 +1282,8 @@ pub async fn slashing_query(ch: &Channel, cmd: SlashingQuery) -> anyhow::Result<
                     ("slash_fraction_double_sign", &p.slash_fraction_double_sign),
                     ("slash_fraction_downtime", &p.slash_fraction_downtime),
                 ] {
-                    if let Some(a) = std::str::from_utf8(b)
-                        .ok()
-                        .and_then(|s| s.parse::<u128>().ok())
-                    {
-                        v["params"][k] =
-                            json!(openledger_framework::Dec::from_atomics(a).to_string());
+                    if let Some(d) = bytes_dec(b) {
+                        v["params"][k] = json!(d);
                     }
                 }
             }
@@ -1391,13 +1393,6 @@ pub async fn mint_query(ch: &Channel, cmd: MintQuery) -> anyhow::Result<Value> {
             r
         }};
     }
-    let bytes_dec = |b: &[u8]| {
-        std::str::from_utf8(b)
-            .ok()
-            .and_then(|s| s.parse::<u128>().ok())
-            .map(|a| openledger_framework::Dec::from_atomics(a).to_string())
-            .unwrap_or_default()
-    };
     match cmd {
         MintQuery::Params => out(&q!(
             "Params",
@@ -1410,7 +1405,7 @@ pub async fn mint_query(ch: &Channel, cmd: MintQuery) -> anyhow::Result<Value> {
                 mint::QueryInflationRequest {},
                 mint::QueryInflationResponse
             );
-            Ok(json!({ "inflation": bytes_dec(&r.inflation) }))
+            Ok(json!({ "inflation": bytes_dec(&r.inflation).unwrap_or_default() }))
         }
         MintQuery::AnnualProvisions => {
             let r = q!(
@@ -1418,7 +1413,7 @@ pub async fn mint_query(ch: &Channel, cmd: MintQuery) -> anyhow::Result<Value> {
                 mint::QueryAnnualProvisionsRequest {},
                 mint::QueryAnnualProvisionsResponse
             );
-            Ok(json!({ "annual_provisions": bytes_dec(&r.annual_provisions) }))
+            Ok(json!({ "annual_provisions": bytes_dec(&r.annual_provisions).unwrap_or_default() }))
         }
     }
 }

@@ -102,22 +102,22 @@ impl AccountKeeper for AuthForBank {
     }
 }
 
-/// The message routes as gov sees them, to check and execute a passed proposal's messages.
-struct ProposalRouter {
-    routes: BTreeMap<&'static str, Arc<dyn Module>>,
-}
+/// Message type URL → the module that handles it: how transactions reach modules, and how gov
+/// checks and executes a passed proposal's messages.
+#[derive(Clone, Default)]
+struct MsgRoutes(BTreeMap<&'static str, Arc<dyn Module>>);
 
-impl ProposalRouter {
-    fn module(&self, msg: &cosmrs::Any) -> Result<&Arc<dyn Module>, AbciError> {
-        self.routes.get(msg.type_url.as_str()).ok_or_else(|| {
-            SdkError::UnknownRequest(format!("unrecognized message type: {}", msg.type_url)).into()
+impl MsgRoutes {
+    fn module(&self, type_url: &str) -> Result<&Arc<dyn Module>, AbciError> {
+        self.0.get(type_url).ok_or_else(|| {
+            SdkError::UnknownRequest(format!("unrecognized message type: {type_url}")).into()
         })
     }
 }
 
-impl MsgRouter for ProposalRouter {
+impl MsgRouter for MsgRoutes {
     fn signers(&self, msg: &cosmrs::Any) -> Result<Vec<Address>, AbciError> {
-        self.module(msg)?.validate_msg(msg)
+        self.module(&msg.type_url)?.validate_msg(msg)
     }
 
     fn deliver(
@@ -125,7 +125,7 @@ impl MsgRouter for ProposalRouter {
         ctx: &mut Ctx<'_>,
         msg: &cosmrs::Any,
     ) -> Result<openledger_framework::MsgResponse, AbciError> {
-        self.module(msg)?.deliver(ctx, msg)
+        self.module(&msg.type_url)?.deliver(ctx, msg)
     }
 }
 
@@ -166,7 +166,7 @@ pub struct AppCore {
     /// reaches CometBFT in the same block).
     begin_order: Vec<Arc<dyn Module>>,
     end_order: Vec<Arc<dyn Module>>,
-    routes: BTreeMap<&'static str, Arc<dyn Module>>,
+    routes: MsgRoutes,
     pub queries: QueryRouter,
     pub ante: AnteConfig,
     pub sigs: SigCache,
@@ -274,18 +274,16 @@ impl AppCore {
             slashing,
         ];
         end_order.extend(apps.iter().cloned());
-        let mut routes = BTreeMap::new();
+        let mut routes = MsgRoutes::default();
         let mut queries = QueryRouter::new();
         for m in &modules {
             for url in m.msg_type_urls() {
-                routes.insert(*url, m.clone());
+                routes.0.insert(*url, m.clone());
             }
             m.register_queries(&mut queries);
         }
         // Proposals execute their messages through the same routes as transactions.
-        gov_keeper.set_router(Arc::new(ProposalRouter {
-            routes: routes.clone(),
-        }));
+        gov_keeper.set_router(Arc::new(routes.clone()));
         Ok(Self {
             storage,
             auth,
@@ -305,9 +303,7 @@ impl AppCore {
     }
 
     fn route(&self, type_url: &str) -> Result<&Arc<dyn Module>, AbciError> {
-        self.routes.get(type_url).ok_or_else(|| {
-            SdkError::UnknownRequest(format!("unrecognized message type: {type_url}")).into()
-        })
+        self.routes.module(type_url)
     }
 
     /// Stateless checks of every message; the distinct signers in order of appearance.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{BIN, run, run_ok, wait_until};
+use super::{BIN, run_ok, wait_until};
 
 pub const CHAIN_ID: &str = "openledger-localnet-1";
 
@@ -356,60 +356,15 @@ impl Drop for Localnet {
     }
 }
 
-/// Runs an `openledgerd` CLI command and returns its output, panicking with it on failure.
-pub fn cli(args: &[&str]) -> String {
-    run_ok(args)
-}
-
-/// Runs a command expected to fail; returns stdout + stderr.
-pub fn cli_fails(args: &[&str]) -> String {
-    let out = run(args);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !out.status.success(),
-        "expected {args:?} to fail, got: {text}"
-    );
-    text
-}
-
 // --- Driving the CLI against a localnet node ---
 
 /// The usual tx flags on the localnet (gas by simulation).
-pub const TX_FLAGS: [&str; 7] = [
-    "--chain-id",
-    CHAIN_ID,
-    "--gas",
-    "auto",
-    "--gas-prices",
-    "0.025uopen",
-    "-y",
-];
+pub const TX_FLAGS: [&str; 7] = super::tx_flags(CHAIN_ID);
 
 impl Node {
     /// Runs a CLI command against this node (its home and gRPC) and parses its JSON output.
     pub fn json(&self, args: &[&str]) -> Value {
-        let mut all: Vec<&str> = args.to_vec();
-        let grpc = self.grpc_url();
-        all.extend([
-            "--home",
-            &self.home,
-            "--grpc-addr",
-            &grpc,
-            "--output",
-            "json",
-        ]);
-        let out = run(&all);
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{args:?}: bad output ({e}):\n{}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
+        super::json_at(&self.home, &self.grpc_url(), args)
     }
 
     /// A tx signed by `from` (a key in this node's keyring); asserts it was committed with code 0.
@@ -443,19 +398,7 @@ impl Node {
 
     /// A tx the chain must refuse; returns what the CLI said.
     pub fn refused(&self, args: &[&str], from: &str) -> String {
-        let grpc = self.grpc_url();
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--from", from]);
-        all.extend(TX_FLAGS);
-        all.extend(["--home", &self.home, "--grpc-addr", &grpc]);
-        let out = run(&all);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(!out.status.success(), "{args:?} was accepted: {text}");
-        text
+        super::refused_at(&self.home, &self.grpc_url(), &TX_FLAGS, args, from)
     }
 
     /// uopen balance of an address (latest height).
@@ -512,37 +455,22 @@ impl Node {
     }
 }
 
-/// One gRPC query at a fixed height (the `x-cosmos-block-height` header), so several reads see
-/// one state.
+/// One gRPC query at a fixed height, so several reads see one state.
 pub fn grpc_at<Req, Resp>(node: &Node, path: &str, req: Req, height: u64) -> Resp
 where
-    Req: prost::Message + Send + Sync + 'static,
-    Resp: prost::Message + Default + Send + Sync + 'static,
+    Req: prost::Message + 'static,
+    Resp: prost::Message + Default + 'static,
 {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let ch = tonic::transport::Endpoint::from_shared(node.grpc_url())
-            .expect("endpoint")
-            .connect()
+        let ch = openledgerd::client::connect(&node.grpc_url())
             .await
             .expect("connect");
-        let mut grpc = tonic::client::Grpc::new(ch);
-        grpc.ready().await.expect("ready");
-        let mut request = tonic::Request::new(req);
-        request.metadata_mut().insert(
-            "x-cosmos-block-height",
-            height.to_string().parse().expect("metadata"),
-        );
-        grpc.unary(
-            request,
-            tonic::codegen::http::uri::PathAndQuery::try_from(path.to_string()).expect("path"),
-            tonic::codec::ProstCodec::default(),
-        )
-        .await
-        .unwrap_or_else(|s| panic!("{path} at {height}: {}", s.message()))
-        .into_inner()
+        openledgerd::client::grpc_query_at(&ch, path, req, Some(height))
+            .await
+            .unwrap_or_else(|e| panic!("{path} at {height}: {e}"))
     })
 }

@@ -330,9 +330,13 @@ pub fn demo(file: &str) -> PathBuf {
 
 /// Runs a CLI command against the node and parses its JSON output.
 pub fn json(node: &TestNode, args: &[&str]) -> serde_json::Value {
+    json_at(node.h(), &node.grpc_url(), args)
+}
+
+/// Runs a CLI command with a node's home and gRPC address and parses its JSON output.
+pub fn json_at(home: &str, grpc_url: &str, args: &[&str]) -> serde_json::Value {
     let mut all: Vec<&str> = args.to_vec();
-    let grpc = node.grpc_url();
-    all.extend(["--home", node.h(), "--grpc-addr", &grpc, "--output", "json"]);
+    all.extend(["--home", home, "--grpc-addr", grpc_url, "--output", "json"]);
     let out = run(&all);
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -344,15 +348,20 @@ pub fn json(node: &TestNode, args: &[&str]) -> serde_json::Value {
 }
 
 /// The usual flags of a tx paid by its simulated gas.
-pub const TX_FLAGS: [&str; 7] = [
-    "--chain-id",
-    "openledger-local-1",
-    "--gas",
-    "auto",
-    "--gas-prices",
-    "0.025uopen",
-    "-y",
-];
+pub const TX_FLAGS: [&str; 7] = tx_flags("openledger-local-1");
+
+/// [`TX_FLAGS`] on another chain.
+pub const fn tx_flags(chain_id: &str) -> [&str; 7] {
+    [
+        "--chain-id",
+        chain_id,
+        "--gas",
+        "auto",
+        "--gas-prices",
+        "0.025uopen",
+        "-y",
+    ]
+}
 
 /// A tx command with `--gas auto`; returns its JSON.
 pub fn tx(node: &TestNode, args: &[&str], from: &str) -> serde_json::Value {
@@ -365,11 +374,15 @@ pub fn tx(node: &TestNode, args: &[&str], from: &str) -> serde_json::Value {
 /// A tx the chain must refuse (at simulation, as `--gas auto` simulates first); returns what
 /// the CLI said.
 pub fn refused(node: &TestNode, args: &[&str], from: &str) -> String {
-    let grpc = node.grpc_url();
+    refused_at(node.h(), &node.grpc_url(), &TX_FLAGS, args, from)
+}
+
+/// [`refused`] with a node's home, gRPC address and tx flags.
+pub fn refused_at(home: &str, grpc_url: &str, flags: &[&str], args: &[&str], from: &str) -> String {
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--from", from]);
-    all.extend(TX_FLAGS);
-    all.extend(["--home", node.h(), "--grpc-addr", &grpc]);
+    all.extend(flags);
+    all.extend(["--home", home, "--grpc-addr", grpc_url]);
     let out = run(&all);
     assert!(!out.status.success(), "{args:?} was accepted");
     format!(

@@ -22,6 +22,8 @@ pub mod msgs;
 pub mod params;
 pub mod query;
 pub mod slash;
+#[cfg(feature = "testutil")]
+pub mod testutil;
 pub mod types;
 pub mod validator;
 

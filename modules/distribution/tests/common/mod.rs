@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use cosmrs::Any;
 use cosmrs::proto::cosmos::staking::v1beta1 as spb;
-use openledger_bank::{AccountKeeper, BankKeeper, BankModule};
+use openledger_bank::{BankKeeper, BankModule};
 use openledger_distribution::{
     DecCoins, DistributionKeeper, DistributionModule, MintKeeper, MintModule,
 };
@@ -19,45 +19,19 @@ use openledger_framework::{
     AbciError, Address, BlockInfo, Coin, Coins, Ctx, Dec, Event, GasMeter, KvRead, Module,
     MsgResponse, QueryRouter, VoteInfo, pack_any,
 };
-use openledger_staking::types::encode_consensus_pubkey;
-use openledger_staking::{MultiStakingHooks, StakingKeeper, StakingModule, cons_address, valoper};
+use openledger_staking::{MultiStakingHooks, StakingKeeper, StakingModule, valoper};
 
-pub const DENOM: &str = "uopen";
-pub const OPEN: u128 = 1_000_000;
+#[allow(unused_imports)] // Each test file uses its own share.
+pub use openledger_staking::testutil::{
+    Accounts, DENOM, OPEN, addr, cons, dec_atomics as pdec, delegate, gov, redelegate, undelegate,
+};
+
 pub const FEE_COLLECTOR: &str = "fee_collector";
 /// Seconds between blocks.
 pub const BLOCK_SECONDS: i64 = 5;
 
-pub struct Accounts;
-
-impl AccountKeeper for Accounts {
-    fn ensure_account(&self, _: &mut Ctx<'_>, _: Address) -> Result<(), AbciError> {
-        Ok(())
-    }
-    fn module_address(&self, _: &mut Ctx<'_>, name: &str) -> Result<Address, AbciError> {
-        Ok(Address::module(name))
-    }
-}
-
-pub fn addr(n: u8) -> Address {
-    Address::from([n; 20])
-}
-
-pub fn cons(n: u8) -> Address {
-    cons_address(&[n; 32])
-}
-
-pub fn gov() -> Address {
-    Address::module("gov")
-}
-
 pub fn dec(s: &str) -> Dec {
     s.parse().unwrap()
-}
-
-/// A `LegacyDec` as protobuf carries it (atomics).
-pub fn pdec(s: &str) -> String {
-    dec(s).atomics().to_string()
 }
 
 pub fn coins(amount: u128) -> Vec<cosmrs::proto::cosmos::base::v1beta1::Coin> {
@@ -68,49 +42,9 @@ pub fn dec_coins(amount: &str) -> DecCoins {
     DecCoins::of(DENOM, dec(amount))
 }
 
-#[allow(deprecated)]
+/// Validator `op` (consensus key `[op; 32]`) with commission `rate` (max 1).
 pub fn create_validator(op: u8, amount: u128, rate: &str) -> spb::MsgCreateValidator {
-    spb::MsgCreateValidator {
-        description: Some(spb::Description {
-            moniker: format!("validator-{op}"),
-            ..Default::default()
-        }),
-        commission: Some(spb::CommissionRates {
-            rate: pdec(rate),
-            max_rate: pdec("1"),
-            max_change_rate: pdec("0.01"),
-        }),
-        min_self_delegation: "1".into(),
-        delegator_address: String::new(),
-        validator_address: valoper(&addr(op)),
-        pubkey: Some(encode_consensus_pubkey(&[op; 32])),
-        value: Some(Coin::new(amount, DENOM).to_proto()),
-    }
-}
-
-pub fn delegate(del: u8, val: u8, amount: u128) -> spb::MsgDelegate {
-    spb::MsgDelegate {
-        delegator_address: addr(del).to_bech32(),
-        validator_address: valoper(&addr(val)),
-        amount: Some(Coin::new(amount, DENOM).to_proto()),
-    }
-}
-
-pub fn undelegate(del: u8, val: u8, amount: u128) -> spb::MsgUndelegate {
-    spb::MsgUndelegate {
-        delegator_address: addr(del).to_bech32(),
-        validator_address: valoper(&addr(val)),
-        amount: Some(Coin::new(amount, DENOM).to_proto()),
-    }
-}
-
-pub fn redelegate(del: u8, src: u8, dst: u8, amount: u128) -> spb::MsgBeginRedelegate {
-    spb::MsgBeginRedelegate {
-        delegator_address: addr(del).to_bech32(),
-        validator_src_address: valoper(&addr(src)),
-        validator_dst_address: valoper(&addr(dst)),
-        amount: Some(Coin::new(amount, DENOM).to_proto()),
-    }
+    openledger_staking::testutil::create_validator(op, op, amount, rate, "1")
 }
 
 pub struct Chain {
@@ -336,13 +270,7 @@ impl Chain {
 
     /// Sum of every balance of the bond denom, module accounts included.
     pub fn all_balances(&self) -> u128 {
-        self.state
-            .prefix(openledger_bank::keys::all_balances())
-            .unwrap()
-            .into_iter()
-            .filter(|(k, _)| k.ends_with(&format!("/{DENOM}")))
-            .map(|(_, v)| String::from_utf8(v).unwrap().parse::<u128>().unwrap())
-            .sum()
+        openledger_staking::testutil::all_balances(&self.state)
     }
 
     pub fn snapshot(&self) -> Changes {

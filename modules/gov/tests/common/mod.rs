@@ -9,7 +9,7 @@ use std::sync::Arc;
 use cosmrs::Any;
 use cosmrs::proto::cosmos::gov::v1 as gpb;
 use cosmrs::proto::cosmos::staking::v1beta1 as spb;
-use openledger_bank::{AccountKeeper, BankKeeper, BankModule};
+use openledger_bank::{BankKeeper, BankModule};
 use openledger_framework::context::ExecMode;
 use openledger_framework::error::SdkError;
 use openledger_framework::store::{Changes, EmptyState, Overlay};
@@ -18,32 +18,13 @@ use openledger_framework::{
     QueryRouter, pack_any,
 };
 use openledger_gov::{GovKeeper, GovModule, MsgRouter};
-use openledger_staking::types::encode_consensus_pubkey;
 use openledger_staking::{StakingKeeper, StakingModule, valoper};
 
-pub const DENOM: &str = "uopen";
-pub const OPEN: u128 = 1_000_000;
+#[allow(unused_imports)] // Each test file uses its own share.
+pub use openledger_staking::testutil::{Accounts, DENOM, OPEN, addr, gov};
+
 /// Voting and deposit periods of the test chain.
 pub const PERIOD: i64 = 100;
-
-pub struct Accounts;
-
-impl AccountKeeper for Accounts {
-    fn ensure_account(&self, _: &mut Ctx<'_>, _: Address) -> Result<(), AbciError> {
-        Ok(())
-    }
-    fn module_address(&self, _: &mut Ctx<'_>, name: &str) -> Result<Address, AbciError> {
-        Ok(Address::module(name))
-    }
-}
-
-pub fn addr(n: u8) -> Address {
-    Address::from([n; 20])
-}
-
-pub fn gov() -> Address {
-    Address::module("gov")
-}
 
 pub fn coins(amount: u128) -> Vec<cosmrs::proto::cosmos::base::v1beta1::Coin> {
     vec![Coin::new(amount, DENOM).to_proto()]
@@ -387,28 +368,7 @@ pub fn bank_update(default_send_enabled: bool, send_enabled_denom: Option<&str>)
     })
 }
 
-#[allow(deprecated)]
+/// Validator `op` (consensus key `[op; 32]`), commission 0.1 (max 0.2).
 pub fn create_validator(op: u8, amount: u128) -> spb::MsgCreateValidator {
-    let dec = |s: &str| {
-        s.parse::<openledger_framework::Dec>()
-            .unwrap()
-            .atomics()
-            .to_string()
-    };
-    spb::MsgCreateValidator {
-        description: Some(spb::Description {
-            moniker: format!("validator-{op}"),
-            ..Default::default()
-        }),
-        commission: Some(spb::CommissionRates {
-            rate: dec("0.1"),
-            max_rate: dec("0.2"),
-            max_change_rate: dec("0.01"),
-        }),
-        min_self_delegation: "1".into(),
-        delegator_address: String::new(),
-        validator_address: valoper(&addr(op)),
-        pubkey: Some(encode_consensus_pubkey(&[op; 32])),
-        value: coins(amount).pop(),
-    }
+    openledger_staking::testutil::create_validator(op, op, amount, "0.1", "0.2")
 }

@@ -9,90 +9,28 @@ use std::sync::Arc;
 
 use cosmrs::Any;
 use cosmrs::proto::cosmos::staking::v1beta1 as spb;
-use openledger_bank::{AccountKeeper, BankKeeper};
+use openledger_bank::BankKeeper;
 use openledger_framework::context::ExecMode;
 use openledger_framework::error::SdkError;
 use openledger_framework::store::{Changes, EmptyState, Overlay};
 use openledger_framework::{
-    AbciError, Address, BlockInfo, Coin, Ctx, Event, GasMeter, KvRead, Misbehavior,
-    MisbehaviorKind, Module, MsgResponse, QueryRouter, VoteInfo, pack_any,
+    AbciError, Address, BlockInfo, Ctx, Event, GasMeter, KvRead, Misbehavior, MisbehaviorKind,
+    Module, MsgResponse, QueryRouter, VoteInfo, pack_any,
 };
 use openledger_slashing::{SigningInfo, SlashingKeeper, SlashingModule};
-use openledger_staking::types::encode_consensus_pubkey;
-use openledger_staking::{StakingKeeper, StakingModule, ValidatorUpdate, cons_address, valoper};
+use openledger_staking::{StakingKeeper, StakingModule, ValidatorUpdate, valoper};
 
-pub const DENOM: &str = "uopen";
-pub const OPEN: u128 = 1_000_000;
+#[allow(unused_imports)] // Each test file uses its own share.
+pub use openledger_staking::testutil::{
+    Accounts, DENOM, OPEN, addr, coin, cons, delegate, gov, undelegate,
+};
+
 pub const DAY: i64 = 24 * 3600;
 pub const GENESIS_TIME: i64 = 1_700_000_000;
 
-pub struct Accounts;
-
-impl AccountKeeper for Accounts {
-    fn ensure_account(&self, _: &mut Ctx<'_>, _: Address) -> Result<(), AbciError> {
-        Ok(())
-    }
-    fn module_address(&self, _: &mut Ctx<'_>, name: &str) -> Result<Address, AbciError> {
-        Ok(Address::module(name))
-    }
-}
-
-pub fn addr(n: u8) -> Address {
-    Address::from([n; 20])
-}
-
-/// Validator `n` uses consensus key `[n; 32]`.
-pub fn cons(n: u8) -> Address {
-    cons_address(&[n; 32])
-}
-
-pub fn gov() -> Address {
-    Address::module("gov")
-}
-
-pub fn coin(amount: u128) -> Option<cosmrs::proto::cosmos::base::v1beta1::Coin> {
-    Some(Coin::new(amount, DENOM).to_proto())
-}
-
-fn dec(s: &str) -> String {
-    let d: openledger_framework::Dec = s.parse().unwrap();
-    d.atomics().to_string()
-}
-
-#[allow(deprecated)]
+/// Validator `n` (consensus key `[n; 32]`), commission 0.1 (max 0.2).
 pub fn create_validator(n: u8, amount: u128) -> spb::MsgCreateValidator {
-    spb::MsgCreateValidator {
-        description: Some(spb::Description {
-            moniker: format!("validator-{n}"),
-            ..Default::default()
-        }),
-        commission: Some(spb::CommissionRates {
-            rate: dec("0.1"),
-            max_rate: dec("0.2"),
-            max_change_rate: dec("0.01"),
-        }),
-        min_self_delegation: "1".into(),
-        delegator_address: String::new(),
-        validator_address: valoper(&addr(n)),
-        pubkey: Some(encode_consensus_pubkey(&[n; 32])),
-        value: coin(amount),
-    }
-}
-
-pub fn delegate(del: u8, val: u8, amount: u128) -> spb::MsgDelegate {
-    spb::MsgDelegate {
-        delegator_address: addr(del).to_bech32(),
-        validator_address: valoper(&addr(val)),
-        amount: coin(amount),
-    }
-}
-
-pub fn undelegate(del: u8, val: u8, amount: u128) -> spb::MsgUndelegate {
-    spb::MsgUndelegate {
-        delegator_address: addr(del).to_bech32(),
-        validator_address: valoper(&addr(val)),
-        amount: coin(amount),
-    }
+    openledger_staking::testutil::create_validator(n, n, amount, "0.1", "0.2")
 }
 
 pub fn unjail(n: u8) -> cosmrs::proto::cosmos::slashing::v1beta1::MsgUnjail {

@@ -8,97 +8,29 @@ use std::sync::Arc;
 
 use cosmrs::Any;
 use cosmrs::proto::cosmos::staking::v1beta1 as pb;
-use openledger_bank::{AccountKeeper, BankKeeper};
+use openledger_bank::BankKeeper;
 use openledger_framework::context::ExecMode;
 use openledger_framework::store::{EmptyState, Overlay};
 use openledger_framework::{
-    AbciError, Address, BlockInfo, Coin, Ctx, GasMeter, KvRead, Module, MsgResponse, QueryRouter,
+    AbciError, Address, BlockInfo, Ctx, GasMeter, KvRead, Module, MsgResponse, QueryRouter,
     pack_any,
 };
-use openledger_staking::types::encode_consensus_pubkey;
 use openledger_staking::{StakingKeeper, StakingModule, ValidatorUpdate, valoper};
 
-pub const DENOM: &str = "uopen";
-pub const OPEN: u128 = 1_000_000;
+#[allow(unused_imports)] // Each test file uses its own share.
+pub use openledger_staking::testutil::{
+    Accounts, DENOM, OPEN, addr, coin, dec_atomics as dec, delegate, gov, redelegate, undelegate,
+};
+
 pub const DAY: i64 = 24 * 3600;
-
-/// Module accounts without auth: the address is the module's.
-pub struct Accounts;
-
-impl AccountKeeper for Accounts {
-    fn ensure_account(&self, _: &mut Ctx<'_>, _: Address) -> Result<(), AbciError> {
-        Ok(())
-    }
-    fn module_address(&self, _: &mut Ctx<'_>, name: &str) -> Result<Address, AbciError> {
-        Ok(Address::module(name))
-    }
-}
-
-pub fn addr(n: u8) -> Address {
-    Address::from([n; 20])
-}
 
 pub fn pubkey(n: u8) -> [u8; 32] {
     [n; 32]
 }
 
-pub fn gov() -> Address {
-    Address::module("gov")
-}
-
-pub fn coin(amount: u128) -> Option<cosmrs::proto::cosmos::base::v1beta1::Coin> {
-    Some(Coin::new(amount, DENOM).to_proto())
-}
-
-/// Rates in protobuf form (atomics), from decimal strings.
-pub fn dec(s: &str) -> String {
-    let d: openledger_framework::Dec = s.parse().unwrap();
-    d.atomics().to_string()
-}
-
-#[allow(deprecated)]
+/// Validator `op` with consensus key `[key; 32]`, commission 0.1 (max 0.2).
 pub fn create_validator(op: u8, key: u8, amount: u128) -> pb::MsgCreateValidator {
-    pb::MsgCreateValidator {
-        description: Some(pb::Description {
-            moniker: format!("validator-{op}"),
-            ..Default::default()
-        }),
-        commission: Some(pb::CommissionRates {
-            rate: dec("0.1"),
-            max_rate: dec("0.2"),
-            max_change_rate: dec("0.01"),
-        }),
-        min_self_delegation: "1".into(),
-        delegator_address: String::new(),
-        validator_address: valoper(&addr(op)),
-        pubkey: Some(encode_consensus_pubkey(&pubkey(key))),
-        value: coin(amount),
-    }
-}
-
-pub fn delegate(del: u8, val: u8, amount: u128) -> pb::MsgDelegate {
-    pb::MsgDelegate {
-        delegator_address: addr(del).to_bech32(),
-        validator_address: valoper(&addr(val)),
-        amount: coin(amount),
-    }
-}
-
-pub fn undelegate(del: u8, val: u8, amount: u128) -> pb::MsgUndelegate {
-    pb::MsgUndelegate {
-        delegator_address: addr(del).to_bech32(),
-        validator_address: valoper(&addr(val)),
-        amount: coin(amount),
-    }
-}
-
-pub fn redelegate(del: u8, src: u8, dst: u8, amount: u128) -> pb::MsgBeginRedelegate {
-    pb::MsgBeginRedelegate {
-        delegator_address: addr(del).to_bech32(),
-        validator_src_address: valoper(&addr(src)),
-        validator_dst_address: valoper(&addr(dst)),
-        amount: coin(amount),
-    }
+    openledger_staking::testutil::create_validator(op, key, amount, "0.1", "0.2")
 }
 
 pub struct Chain {
@@ -219,13 +151,7 @@ impl Chain {
 
     /// Sum of every balance of the bond denom, pools included.
     pub fn all_balances(&self) -> u128 {
-        self.state
-            .prefix(openledger_bank::keys::all_balances())
-            .unwrap()
-            .into_iter()
-            .filter(|(k, _)| k.ends_with(&format!("/{DENOM}")))
-            .map(|(_, v)| String::from_utf8(v).unwrap().parse::<u128>().unwrap())
-            .sum()
+        openledger_staking::testutil::all_balances(&self.state)
     }
 
     pub fn query<Req: prost::Message, Resp: prost::Message + Default>(

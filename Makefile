@@ -11,7 +11,9 @@ SHELL := /bin/bash
 .ONESHELL:
 .SHELLFLAGS := -eu -o pipefail -c
 
-COMETBFT_VERSION := v0.38.26
+# Go modules of the Cosmos .proto files, and the CometBFT version, in one list (proto/go-modules.txt).
+GO_MODULES_FILE  := proto/go-modules.txt
+COMETBFT_VERSION := $(shell awk '$$1 == "github.com/cometbft/cometbft" {print $$2}' $(GO_MODULES_FILE))
 GRPCURL_VERSION  := v1.9.3
 GOBIN            := $(shell go env GOPATH 2>/dev/null || echo $$HOME/go)/bin
 export PATH      := $(GOBIN):$(HOME)/.cargo/bin:$(PATH)
@@ -24,16 +26,31 @@ CONTRACTS_TARGET  = $(or $(CARGO_TARGET_DIR),$(CURDIR)/$(CONTRACTS_DIR)/target)
 BINARYEN_VERSION := 132.0.0
 WASM_OPT         := $(CURDIR)/.tools/binaryen/node_modules/.bin/wasm-opt
 
-APT_PACKAGES := protobuf-compiler librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev zlib1g-dev \
+# Debian packages the build links or runs (protobuf needs none: proto/build.rs compiles with protox).
+# .ci/check-fresh proves the build reads nothing else that a fresh machine lacks.
+APT_PACKAGES := librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev zlib1g-dev \
                 libclang-dev clang pkg-config
 
 # Recipes are shell scripts (.ONESHELL); print what they say, not their source.
-.SILENT: setup-apt setup-go proto-deps setup-rust setup-lora run setup-contracts contracts
+.SILENT: setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh run setup-contracts \
+         contracts
 
-.PHONY: setup setup-apt setup-go proto-deps setup-rust setup-lora build run test bench lint reset \
-        setup-contracts contracts test-contracts
+.PHONY: setup setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh build run \
+        test bench lint reset setup-contracts contracts test-contracts
 
 setup: setup-apt setup-go proto-deps setup-rust setup-lora setup-contracts
+	$(MAKE) --no-print-directory setup-check
+
+# Each tool answers, each library and Go module is where the build looks, and the protos compile:
+# what is missing is named now, not ten minutes into a build.
+setup-check:
+	APT_PACKAGES="$(APT_PACKAGES)" COMETBFT_VERSION="$(COMETBFT_VERSION)" WASM_OPT="$(WASM_OPT)" \
+	  GOBIN="$(GOBIN)" CARGO="$(CARGO)" bash .ci/setup-check
+
+# Proves the build reads nothing outside the checkout and the caches that `make setup` did not
+# install (see .ci/check-fresh); CI runs it.
+check-fresh:
+	APT_PACKAGES="$(APT_PACKAGES)" CARGO="$(CARGO)" bash .ci/check-fresh
 
 setup-apt:
 	missing=""
@@ -55,12 +72,10 @@ setup-go:
 	  go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
 	fi
 
-# The Cosmos SDK .proto files that gRPC reflection serves come from their Go modules
-# (versions pinned in app/build.rs); nothing is copied into this repository.
+# The Cosmos SDK .proto files the build compiles come from their Go modules (pinned in
+# proto/go-modules.txt); nothing is copied into this repository.
 proto-deps:
-	go mod download github.com/cosmos/cosmos-sdk@v0.50.13 github.com/cosmos/gogoproto@v1.7.0 \
-	  github.com/cosmos/cosmos-proto@v1.0.0-beta.5 github.com/grpc-ecosystem/grpc-gateway@v1.16.0 \
-	  github.com/cometbft/cometbft@$(COMETBFT_VERSION) github.com/CosmWasm/wasmd@v0.52.0
+	go mod download $$(awk '!/^#/ && NF {print $$1 "@" $$2}' $(GO_MODULES_FILE))
 
 setup-rust:
 	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown

@@ -12,23 +12,21 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use prost::Message;
+/// The Go modules of the Cosmos `.proto` files: `go-modules.txt`, which the Makefile's
+/// `proto-deps` downloads (module path, version, proto root inside the module).
+const GO_MODULES: &str = include_str!("go-modules.txt");
 
-/// Go modules (path, version, proto root inside the module), pinned here and in the Makefile's
-/// `proto-deps`.
-const GO_MODULES: &[(&str, &str, &str)] = &[
-    ("github.com/cosmos/cosmos-sdk", "v0.50.13", "proto"),
-    ("github.com/cosmos/gogoproto", "v1.7.0", ""),
-    ("github.com/cosmos/cosmos-proto", "v1.0.0-beta.5", "proto"),
-    (
-        "github.com/grpc-ecosystem/grpc-gateway",
-        "v1.16.0",
-        "third_party/googleapis",
-    ),
-    ("github.com/cometbft/cometbft", "v0.38.26", "proto"),
-    // The version cosmos-sdk-proto 0.26 (cosmrs 0.21) generated its `cosmwasm` types from.
-    ("github.com/CosmWasm/wasmd", "v0.52.0", "proto"),
-];
+fn go_modules() -> Result<Vec<(&'static str, &'static str, &'static str)>, BoxError> {
+    GO_MODULES
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+            [module, version, root] => Ok((module, version, root)),
+            _ => Err(format!("go-modules.txt: expected `module version root`, got {l:?}").into()),
+        })
+        .collect()
+}
 
 /// The Cosmos services `openledgerd` serves, listed by gRPC reflection.
 const COSMOS_SERVICES: &[&str] = &[
@@ -101,11 +99,12 @@ fn escape(path: &str) -> String {
         .collect()
 }
 
-/// Include directories of the Cosmos `.proto` files.
+/// Include directories of the Cosmos `.proto` files. protobuf's well-known types
+/// (`google/protobuf/*.proto`) come with `protox`, so nothing is read from the system.
 fn cosmos_includes() -> Result<Vec<PathBuf>, BoxError> {
     let cache = gomodcache().ok_or("cannot find the Go module cache (is Go installed?)")?;
     let mut includes = Vec::new();
-    for (module, version, root) in GO_MODULES {
+    for (module, version, root) in go_modules()? {
         let dir = cache
             .join(format!("{}@{version}", escape(module)))
             .join(root);
@@ -114,27 +113,30 @@ fn cosmos_includes() -> Result<Vec<PathBuf>, BoxError> {
         }
         includes.push(dir);
     }
-    if Path::new("/usr/include/google/protobuf/any.proto").exists() {
-        includes.push(PathBuf::from("/usr/include"));
-    }
     Ok(includes)
 }
 
-/// Runs `protoc` over `files` and returns the descriptor set, imports included.
-fn protoc(files: &[PathBuf], includes: &[PathBuf], out: &Path) -> Result<Vec<u8>, BoxError> {
-    let protoc = std::env::var("PROTOC").unwrap_or_else(|_| "protoc".into());
-    let mut cmd = Command::new(protoc);
-    cmd.arg("--include_imports")
-        .arg(format!("--descriptor_set_out={}", out.display()));
-    for inc in includes {
-        cmd.arg(format!("-I{}", inc.display()));
-    }
-    cmd.args(files);
-    let output = cmd.output().map_err(|e| format!("running protoc: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("protoc failed: {}", String::from_utf8_lossy(&output.stderr)).into());
-    }
-    Ok(std::fs::read(out)?)
+/// Compiles `files` (imports included) with `protox`, a protobuf compiler in Rust: the build
+/// needs no `protoc` and no system include directory.
+fn compile(files: &[PathBuf], includes: &[PathBuf]) -> Result<protox::Compiler, BoxError> {
+    let mut compiler = protox::Compiler::new(includes)?;
+    compiler.include_imports(true).include_source_info(false);
+    compiler
+        .open_files(files)
+        .map_err(|e| format!("compiling {} .proto files: {e:?}", files.len()))?;
+    Ok(compiler)
+}
+
+/// The descriptor set of `files` and their imports, written to `out` with every option kept
+/// (gogoproto, cosmos_proto, amino: what gRPC reflection serves), and decoded for prost.
+fn descriptors(
+    files: &[PathBuf],
+    includes: &[PathBuf],
+    out: &Path,
+) -> Result<prost_types::FileDescriptorSet, BoxError> {
+    let compiler = compile(files, includes)?;
+    std::fs::write(out, compiler.encode_file_descriptor_set())?;
+    Ok(compiler.file_descriptor_set())
 }
 
 /// Nested `pub mod`s (`openledger::datanet::v1`) including each package's generated file.
@@ -174,13 +176,10 @@ fn include_file(packages: &[String]) -> String {
 fn wasmd_query_server(includes: &[PathBuf], out_dir: &Path) -> Result<(), BoxError> {
     let dir = out_dir.join("wasmd");
     std::fs::create_dir_all(&dir)?;
-    let fds = prost_types::FileDescriptorSet::decode(
-        protoc(
-            &[PathBuf::from(WASMD_QUERY)],
-            includes,
-            &dir.join("query.bin"),
-        )?
-        .as_slice(),
+    let fds = descriptors(
+        &[PathBuf::from(WASMD_QUERY)],
+        includes,
+        &dir.join("query.bin"),
     )?;
     tonic_build::configure()
         .build_server(true)
@@ -197,6 +196,7 @@ fn main() -> Result<(), BoxError> {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     println!("cargo:rerun-if-changed=openledger");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=go-modules.txt");
     println!("cargo:rerun-if-env-changed=GOMODCACHE");
     let chain = std::env::var_os("CARGO_FEATURE_CHAIN").is_some();
 
@@ -215,7 +215,7 @@ fn main() -> Result<(), BoxError> {
     if chain {
         includes.extend(cosmos_includes()?);
         let cosmos: Vec<PathBuf> = COSMOS_SERVICES.iter().map(PathBuf::from).collect();
-        protoc(
+        descriptors(
             &cosmos,
             &includes[1..],
             &out_dir.join("cosmos_descriptor.bin"),
@@ -226,9 +226,7 @@ fn main() -> Result<(), BoxError> {
     }
 
     let descriptor = out_dir.join("openledger_descriptor.bin");
-    let fds = prost_types::FileDescriptorSet::decode(
-        protoc(&protos, &includes, &descriptor)?.as_slice(),
-    )?;
+    let fds = descriptors(&protos, &includes, &descriptor)?;
     let mut packages: Vec<String> = fds
         .file
         .iter()

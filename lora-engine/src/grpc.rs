@@ -15,6 +15,7 @@ use pb::engine_server::{Engine as EngineService, EngineServer};
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status};
 
+use crate::attribution::{self, AdapterSpec, AttributionJob, Attributor};
 use crate::data::{output_example, parse_jsonl};
 use crate::error::Error;
 use crate::generate::{Sampling, generate};
@@ -137,6 +138,61 @@ impl EngineService for Service {
                     })
                     .collect(),
                 positive_sum: att.positive_sum,
+            }))
+        })
+        .await
+    }
+
+    async fn attribute(
+        &self,
+        req: Request<pb::AttributeRequest>,
+    ) -> Result<Response<pb::AttributeResponse>, Status> {
+        let r = req.into_inner();
+        let engine = self.engine.clone();
+        let cache_dir = self.adapter_dir.join("attribution");
+        blocking(move || {
+            let base = &engine.base;
+            if r.base_model_sha256 != base.fingerprint.sha256 {
+                return Err(Status::failed_precondition(format!(
+                    "this engine serves base model {} ({}), not {}",
+                    base.fingerprint.name, base.fingerprint.sha256, r.base_model_sha256
+                )));
+            }
+            let a = r
+                .adapter
+                .ok_or_else(|| Status::invalid_argument("adapter is required"))?;
+            let targets = a
+                .targets
+                .iter()
+                .map(|t| attribution::parse_target(t))
+                .collect::<crate::Result<Vec<_>>>()
+                .map_err(status)?;
+            let job = AttributionJob {
+                adapter: AdapterSpec {
+                    id: a.id,
+                    rank: a.rank as usize,
+                    alpha: a.alpha,
+                    targets,
+                    weights: a.weights,
+                    weights_sha256: a.weights_sha256,
+                },
+                version_root: r.version_root,
+                records: r.records.into_iter().map(|c| (c.id, c.content)).collect(),
+                prompt: r.prompt,
+                max_tokens: r.max_tokens as usize,
+                top_k: r.top_k as usize,
+            };
+            let out = Attributor::new(base, &cache_dir)
+                .attribute(&job)
+                .map_err(status)?;
+            Ok(Response::new(pb::AttributeResponse {
+                output: out.output,
+                top: out
+                    .top
+                    .into_iter()
+                    .map(|(record_id, score)| pb::AttributeScore { record_id, score })
+                    .collect(),
+                positive_sum: out.positive_sum,
             }))
         })
         .await

@@ -4,6 +4,7 @@
 //! Backends are chosen at run time by the burn `Device` ([`backend::device`]): the CPU backend
 //! `flex` by default, `wgpu` with the `wgpu` cargo feature.
 
+pub mod attribution;
 pub mod backend;
 pub mod base;
 pub mod bench;

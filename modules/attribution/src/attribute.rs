@@ -18,8 +18,8 @@ use crate::{
 };
 
 impl AttributionKeeper {
-    /// Applies the validators' reports of the previous height: every pending request with a
-    /// > 2/3 agreement gets its attribution record and is paid out. Returns the records, in leaf
+    /// Applies the validators' reports of the previous height: every pending request with an
+    /// agreement of more than 2/3 of the power gets its attribution record and is paid out. Returns the records, in leaf
     /// order; their block root is stored when there is at least one.
     pub fn apply_extended_commit(
         &self,

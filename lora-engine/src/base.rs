@@ -4,14 +4,15 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::Param;
-use burn::nn::{Embedding, Linear, RmsNorm};
 use burn::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::gguf::{GgmlType, GgufFile, GgufWriter, Value};
-use crate::lora::{BaseFingerprint, Target, tensor_to_vec};
-use crate::model::{Block, Llama, LlamaConfig};
+use crate::lora::{BaseFingerprint, tensor_to_vec};
+use crate::model::attention::Attention;
+use crate::model::mlp::Mlp;
+use crate::model::{Block, Embedding, Llama, LlamaConfig, Projection, Target};
 use crate::tokenizer::{Tokenizer, TokenizerSpec};
 
 /// A loaded foundation model.
@@ -230,7 +231,7 @@ fn build_model(
         Ok(data)
     };
     let t1 = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), device);
-    // Stored `[out, in]`; burn's Linear wants `[in, out]`.
+    // Stored `[out, in]`; projections hold `[in, out]`.
     // Transposed on the host so the stored tensor is contiguous (strided weights make every
     // matmul copy them).
     let linear = |v: Vec<f32>, out: usize, inp: usize| {
@@ -240,23 +241,17 @@ fn build_model(
                 t[i * out + o] = x;
             }
         }
-        Linear {
-            weight: Param::from_tensor(Tensor::<2>::from_data(
-                TensorData::new(t, [inp, out]),
-                device,
-            )),
-            bias: None,
-        }
+        Projection::dense(Tensor::<2>::from_data(
+            TensorData::new(t, [inp, out]),
+            device,
+        ))
     };
-    let norm = |v: Vec<f32>| RmsNorm {
-        gamma: Param::from_tensor(t1(v)),
-        epsilon: cfg.rms_eps,
-    };
+    let norm = |v: Vec<f32>| cfg.norm(t1(v));
     let h = cfg.hidden_size;
     let hd = cfg.head_dim();
     let mut layers = Vec::with_capacity(cfg.num_layers);
     for l in 0..cfg.num_layers {
-        let proj = |t: Target| -> Result<Linear> {
+        let proj = |t: Target| -> Result<Projection> {
             let (i, o) = cfg.proj_dims(t);
             let mut w = need(&format!("{l}.{t}"), &[o, i])?;
             if from_gguf && matches!(t, Target::Q | Target::K) {
@@ -264,16 +259,24 @@ fn build_model(
             }
             Ok(linear(w, o, i))
         };
-        layers.push(Block {
-            wq: proj(Target::Q)?,
-            wk: proj(Target::K)?,
-            wv: proj(Target::V)?,
-            wo: proj(Target::O)?,
+        let attn = Attention::new(
+            proj(Target::Q)?,
+            proj(Target::K)?,
+            proj(Target::V)?,
+            proj(Target::O)?,
+            cfg.num_heads,
+            cfg.num_kv_heads,
+        );
+        let mlp = Mlp {
             gate: proj(Target::Gate)?,
             up: proj(Target::Up)?,
             down: proj(Target::Down)?,
+        };
+        layers.push(Block {
             attn_norm: norm(need(&format!("{l}.attn_norm"), &[h])?),
+            attn,
             ffn_norm: norm(need(&format!("{l}.ffn_norm"), &[h])?),
+            mlp,
         });
     }
     let embed = need("embed", &[cfg.vocab_size, h])?;
@@ -286,20 +289,12 @@ fn build_model(
             h,
         ))
     };
-    Ok(Llama {
-        embed: Embedding {
-            weight: Param::from_tensor(Tensor::from_data(
-                TensorData::new(embed, [cfg.vocab_size, h]),
-                device,
-            )),
-        },
-        layers,
-        norm: norm(need("norm", &[h])?),
-        lm_head,
-        num_heads: cfg.num_heads,
-        num_kv_heads: cfg.num_kv_heads,
-        rope_theta: cfg.rope_theta,
-    })
+    let embed = Embedding::Dense(Tensor::from_data(
+        TensorData::new(embed, [cfg.vocab_size, h]),
+        device,
+    ));
+    let norm = norm(need("norm", &[h])?);
+    Ok(Llama::new(cfg, embed, layers, norm, lm_head, device))
 }
 
 impl BaseModel {
@@ -494,8 +489,8 @@ impl BaseModel {
         };
         // Linear weights are `[in, out]` in burn; GGUF rows are outputs.
         let lin =
-            |w: &mut GgufWriter, name: String, p: &Param<Tensor<2>>, rope: bool| -> Result<()> {
-                let t = p.val().transpose();
+            |w: &mut GgufWriter, name: String, p: &Projection, rope: bool| -> Result<()> {
+                let t = p.weight().transpose();
                 let [o, i] = t.dims();
                 let mut v = tensor_to_vec(t)?;
                 if rope {
@@ -515,7 +510,7 @@ impl BaseModel {
             w.tensor(name, &[v.len()], GgmlType::F32, &v)?;
             Ok(())
         };
-        let e = m.embed.weight.val();
+        let e = m.embed.weight();
         let [vocab, h] = e.dims();
         w.tensor(
             "token_embd.weight",
@@ -534,42 +529,22 @@ impl BaseModel {
                 &format!("blk.{l}.ffn_norm.weight"),
                 &b.ffn_norm.gamma,
             )?;
-            lin(&mut w, format!("blk.{l}.attn_q.weight"), &b.wq.weight, true)?;
-            lin(&mut w, format!("blk.{l}.attn_k.weight"), &b.wk.weight, true)?;
-            lin(
-                &mut w,
-                format!("blk.{l}.attn_v.weight"),
-                &b.wv.weight,
-                false,
-            )?;
-            lin(
-                &mut w,
-                format!("blk.{l}.attn_output.weight"),
-                &b.wo.weight,
-                false,
-            )?;
-            lin(
-                &mut w,
-                format!("blk.{l}.ffn_gate.weight"),
-                &b.gate.weight,
-                false,
-            )?;
-            lin(
-                &mut w,
-                format!("blk.{l}.ffn_up.weight"),
-                &b.up.weight,
-                false,
-            )?;
-            lin(
-                &mut w,
-                format!("blk.{l}.ffn_down.weight"),
-                &b.down.weight,
-                false,
-            )?;
+            for (t, suffix) in [
+                (Target::Q, "attn_q"),
+                (Target::K, "attn_k"),
+                (Target::V, "attn_v"),
+                (Target::O, "attn_output"),
+                (Target::Gate, "ffn_gate"),
+                (Target::Up, "ffn_up"),
+                (Target::Down, "ffn_down"),
+            ] {
+                let rope = matches!(t, Target::Q | Target::K);
+                lin(&mut w, format!("blk.{l}.{suffix}.weight"), b.projection(t), rope)?;
+            }
         }
         vec1(&mut w, "output_norm.weight", &m.norm.gamma)?;
         if let Some(head) = &m.lm_head {
-            lin(&mut w, "output.weight".into(), &head.weight, false)?;
+            lin(&mut w, "output.weight".into(), head, false)?;
         }
         std::fs::write(path, w.to_bytes()).map_err(|e| Error::io(path, e))
     }
@@ -585,9 +560,9 @@ impl BaseModel {
         let mut named: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
         let lin = |named: &mut Vec<(String, Vec<usize>, Vec<f32>)>,
                    name: String,
-                   p: &Param<Tensor<2>>|
+                   p: &Projection|
          -> Result<()> {
-            let t = p.val().transpose();
+            let t = p.weight().transpose();
             let dims = t.dims().to_vec();
             named.push((name, dims, tensor_to_vec(t)?));
             Ok(())
@@ -600,7 +575,7 @@ impl BaseModel {
             named.push((name, vec![v.len()], v));
             Ok(())
         };
-        let e = m.embed.weight.val();
+        let e = m.embed.weight();
         named.push((
             "model.embed_tokens.weight".into(),
             e.dims().to_vec(),
@@ -618,41 +593,21 @@ impl BaseModel {
                 format!("{p}.post_attention_layernorm.weight"),
                 &b.ffn_norm.gamma,
             )?;
-            lin(
-                &mut named,
-                format!("{p}.self_attn.q_proj.weight"),
-                &b.wq.weight,
-            )?;
-            lin(
-                &mut named,
-                format!("{p}.self_attn.k_proj.weight"),
-                &b.wk.weight,
-            )?;
-            lin(
-                &mut named,
-                format!("{p}.self_attn.v_proj.weight"),
-                &b.wv.weight,
-            )?;
-            lin(
-                &mut named,
-                format!("{p}.self_attn.o_proj.weight"),
-                &b.wo.weight,
-            )?;
-            lin(
-                &mut named,
-                format!("{p}.mlp.gate_proj.weight"),
-                &b.gate.weight,
-            )?;
-            lin(&mut named, format!("{p}.mlp.up_proj.weight"), &b.up.weight)?;
-            lin(
-                &mut named,
-                format!("{p}.mlp.down_proj.weight"),
-                &b.down.weight,
-            )?;
+            for (t, suffix) in [
+                (Target::Q, "self_attn.q_proj"),
+                (Target::K, "self_attn.k_proj"),
+                (Target::V, "self_attn.v_proj"),
+                (Target::O, "self_attn.o_proj"),
+                (Target::Gate, "mlp.gate_proj"),
+                (Target::Up, "mlp.up_proj"),
+                (Target::Down, "mlp.down_proj"),
+            ] {
+                lin(&mut named, format!("{p}.{suffix}.weight"), b.projection(t))?;
+            }
         }
         vec1(&mut named, "model.norm.weight".into(), &m.norm.gamma)?;
         if let Some(h) = &m.lm_head {
-            lin(&mut named, "lm_head.weight".into(), &h.weight)?;
+            lin(&mut named, "lm_head.weight".into(), h)?;
         }
         let bytes: Vec<Vec<u8>> = named
             .iter()

@@ -4,6 +4,9 @@
 //! Backends are chosen at run time by the burn `Device` ([`backend::device`]): the CPU backend
 //! `flex` by default, `wgpu` with the `wgpu` cargo feature.
 
+// Input from outside the process (files, requests) never panics the engine.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod backend;
 pub mod base;
 pub mod bench;

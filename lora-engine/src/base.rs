@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::backend::DispatchDevice;
 use burn::module::Param;
 use burn::prelude::*;
 use sha2::{Digest, Sha256};
@@ -13,7 +14,18 @@ use crate::lora::{BaseFingerprint, tensor_to_vec};
 use crate::model::attention::Attention;
 use crate::model::mlp::Mlp;
 use crate::model::{Block, Embedding, Llama, LlamaConfig, Projection, Target};
+use crate::quant::QuantMatrix;
 use crate::tokenizer::{Tokenizer, TokenizerSpec};
+
+/// How a loaded model holds its weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WeightFormat {
+    /// Quantised GGUF weights stay in their blocks on the CPU backend (dequantised elsewhere).
+    #[default]
+    AsStored,
+    /// Every weight dequantised to f32 at load (the reference path).
+    F32,
+}
 
 /// A loaded foundation model.
 pub struct BaseModel {
@@ -28,19 +40,23 @@ pub struct BaseModel {
 /// Where row-major f32 tensors come from.
 trait WeightSource {
     fn get(&self, name: &str) -> Result<Option<(Vec<f32>, Vec<usize>)>>;
+    /// The tensor as quantised blocks with its shape, when it is stored that way.
+    fn get_quantized(&self, _name: &str) -> Result<Option<(QuantMatrix, Vec<usize>)>> {
+        Ok(None)
+    }
     fn origin(&self) -> &Path;
 }
 
 struct GgufSource<'a>(&'a GgufFile);
 
-impl WeightSource for GgufSource<'_> {
-    fn get(&self, name: &str) -> Result<Option<(Vec<f32>, Vec<usize>)>> {
-        let gguf = match name {
+impl GgufSource<'_> {
+    fn file_name(name: &str) -> Option<String> {
+        Some(match name {
             "embed" => "token_embd.weight".to_string(),
             "norm" => "output_norm.weight".to_string(),
             "lm_head" => "output.weight".to_string(),
             other => {
-                let (l, what) = other.split_once('.').unwrap_or((other, ""));
+                let (l, what) = other.split_once('.')?;
                 let suffix = match what {
                     "attn_norm" => "attn_norm",
                     "ffn_norm" => "ffn_norm",
@@ -51,15 +67,36 @@ impl WeightSource for GgufSource<'_> {
                     "gate" => "ffn_gate",
                     "up" => "ffn_up",
                     "down" => "ffn_down",
-                    _ => return Ok(None),
+                    _ => return None,
                 };
                 format!("blk.{l}.{suffix}.weight")
             }
+        })
+    }
+}
+
+impl WeightSource for GgufSource<'_> {
+    fn get(&self, name: &str) -> Result<Option<(Vec<f32>, Vec<usize>)>> {
+        let Some(gguf) = Self::file_name(name) else {
+            return Ok(None);
         };
         if self.0.tensor_info(&gguf).is_none() {
             return Ok(None);
         }
         self.0.tensor_f32(&gguf).map(Some)
+    }
+    fn get_quantized(&self, name: &str) -> Result<Option<(QuantMatrix, Vec<usize>)>> {
+        let Some(gguf) = Self::file_name(name) else {
+            return Ok(None);
+        };
+        if self.0.tensor_info(&gguf).is_none() {
+            return Ok(None);
+        }
+        let (kind, raw, shape) = self.0.tensor_raw(&gguf)?;
+        let &[rows, cols] = shape.as_slice() else {
+            return Ok(None);
+        };
+        Ok(QuantMatrix::from_gguf(kind, raw, rows, cols).map(|q| (q, shape)))
     }
     fn origin(&self) -> &Path {
         &self.0.path
@@ -133,6 +170,13 @@ fn gguf_row_to_hf(row: usize, head_dim: usize) -> usize {
     let (h, r) = (row / head_dim, row % head_dim);
     let (i, j) = (r / 2, r % 2);
     h * head_dim + j * (head_dim / 2) + i
+}
+
+/// The inverse of [`gguf_row_to_hf`]: the GGUF row holding Hugging Face row `row`.
+fn hf_row_to_gguf(row: usize, head_dim: usize) -> usize {
+    let (h, r) = (row / head_dim, row % head_dim);
+    let (j, i) = (r / (head_dim / 2), r % (head_dim / 2));
+    h * head_dim + 2 * i + j
 }
 
 /// Permutes the rows of `w` (`[rows, cols]`): `out[map(r)] = w[r]`.
@@ -209,12 +253,30 @@ fn config_from_gguf(f: &GgufFile) -> Result<LlamaConfig> {
 }
 
 /// Builds the model from named weights; `from_gguf` says whether Q/K rows need un-permuting.
+/// On the CPU backend, weights stored as Q4_0/Q4_1/Q8_0 blocks stay so in memory, read by the
+/// quantised kernels; elsewhere every weight is dequantised to f32.
 fn build_model(
     cfg: &LlamaConfig,
     src: &dyn WeightSource,
     from_gguf: bool,
+    format: WeightFormat,
     device: &Device,
 ) -> Result<Llama> {
+    let keep_blocks = format == WeightFormat::AsStored
+        && matches!(device.as_dispatch(), DispatchDevice::Flex(_));
+    let quantized = |name: &str, shape: &[usize]| -> Result<Option<QuantMatrix>> {
+        if !keep_blocks {
+            return Ok(None);
+        }
+        match src.get_quantized(name)? {
+            Some((q, got)) if got == shape => Ok(Some(q)),
+            Some((_, got)) => Err(Error::Model(format!(
+                "{}: weight `{name}` has shape {got:?}, expected {shape:?}",
+                src.origin().display()
+            ))),
+            None => Ok(None),
+        }
+    };
     let need = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
         let (data, got) = src.get(name)?.ok_or_else(|| {
             Error::Model(format!(
@@ -253,6 +315,15 @@ fn build_model(
     for l in 0..cfg.num_layers {
         let proj = |t: Target| -> Result<Projection> {
             let (i, o) = cfg.proj_dims(t);
+            let rope = from_gguf && matches!(t, Target::Q | Target::K);
+            if let Some(q) = quantized(&format!("{l}.{t}"), &[o, i])? {
+                let q = if rope {
+                    q.permute_rows(|r| hf_row_to_gguf(r, hd))
+                } else {
+                    q
+                };
+                return Ok(Projection::quantized(q, device));
+            }
             let mut w = need(&format!("{l}.{t}"), &[o, i])?;
             if from_gguf && matches!(t, Target::Q | Target::K) {
                 w = permute_rows(&w, i, |r| gguf_row_to_hf(r, hd));
@@ -279,9 +350,10 @@ fn build_model(
             mlp,
         });
     }
-    let embed = need("embed", &[cfg.vocab_size, h])?;
     let lm_head = if cfg.tie_embeddings {
         None
+    } else if let Some(q) = quantized("lm_head", &[cfg.vocab_size, h])? {
+        Some(Projection::quantized(q, device))
     } else {
         Some(linear(
             need("lm_head", &[cfg.vocab_size, h])?,
@@ -289,10 +361,16 @@ fn build_model(
             h,
         ))
     };
-    let embed = Embedding::Dense(Tensor::from_data(
-        TensorData::new(embed, [cfg.vocab_size, h]),
-        device,
-    ));
+    let embed = match quantized("embed", &[cfg.vocab_size, h])? {
+        Some(q) => Embedding::Quantized {
+            blocks: std::sync::Arc::new(q),
+            device: device.clone(),
+        },
+        None => Embedding::Dense(Tensor::from_data(
+            TensorData::new(need("embed", &[cfg.vocab_size, h])?, [cfg.vocab_size, h]),
+            device,
+        )),
+    };
     let norm = norm(need("norm", &[h])?);
     Ok(Llama::new(cfg, embed, layers, norm, lm_head, device))
 }
@@ -301,19 +379,28 @@ impl BaseModel {
     /// Loads a `.gguf` file, or a directory / `.safetensors` file in Hugging Face Llama layout
     /// (with `config.json` and `tokenizer.json` beside it).
     pub fn load(path: &Path, device: &Device) -> Result<Self> {
+        Self::load_with(path, device, WeightFormat::AsStored)
+    }
+
+    /// [`load`](Self::load) with a choice of how the weights are held.
+    pub fn load_with(path: &Path, device: &Device, format: WeightFormat) -> Result<Self> {
         let is_gguf = path.extension().is_some_and(|e| e == "gguf");
         if is_gguf {
-            Self::load_gguf(path, device)
+            Self::load_gguf_with(path, device, format)
         } else {
             Self::load_safetensors(path, device)
         }
     }
 
     pub fn load_gguf(path: &Path, device: &Device) -> Result<Self> {
+        Self::load_gguf_with(path, device, WeightFormat::AsStored)
+    }
+
+    fn load_gguf_with(path: &Path, device: &Device, format: WeightFormat) -> Result<Self> {
         let f = GgufFile::open(path)?;
         let config = config_from_gguf(&f)?;
         let spec = TokenizerSpec::from_gguf(&f)?;
-        let model = build_model(&config, &GgufSource(&f), true, device)?;
+        let model = build_model(&config, &GgufSource(&f), true, format, device)?;
         let name = f
             .get("general.name")
             .and_then(Value::as_str)
@@ -421,7 +508,7 @@ impl BaseModel {
             path: file.clone(),
             bytes,
         };
-        let model = build_model(&config, &src, false, device)?;
+        let model = build_model(&config, &src, false, WeightFormat::F32, device)?;
         Self::assemble(model, config, spec, "llama".into(), &file, device)
     }
 
@@ -759,5 +846,8 @@ mod tests {
         assert_eq!(gguf_row_to_hf(0, hd), 0);
         assert_eq!(gguf_row_to_hf(1, hd), 4);
         assert_eq!(gguf_row_to_hf(2, hd), 1);
+        for r in 0..32 {
+            assert_eq!(hf_row_to_gguf(gguf_row_to_hf(r, hd), hd), r);
+        }
     }
 }

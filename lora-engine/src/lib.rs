@@ -21,9 +21,10 @@ pub mod lora;
 pub mod model;
 pub mod models;
 pub mod plot;
+pub mod quant;
 pub mod serve;
 pub mod tokenizer;
 pub mod train;
 
-pub use base::BaseModel;
+pub use base::{BaseModel, WeightFormat};
 pub use error::{Error, Result};

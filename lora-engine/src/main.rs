@@ -43,6 +43,9 @@ enum Cmd {
     Serve(serve::ServeArgs),
     /// Measures speed: generation, training, serving with many adapters, adapter loading, influence queries.
     Bench(bench::BenchArgs),
+    /// Batch-1 decode and prefill speed, resident memory and greedy completions, as JSON (what
+    /// scripts/bench_engine.py compares with llama.cpp).
+    Speed(bench::SpeedArgs),
     /// Writes the demo Datanet (capital cities), optionally with planted wrong answers.
     DemoData(bench::DemoDataArgs),
     /// The attribution-quality experiment: planted bad records, AUC of self-influence, top-1 hits.
@@ -64,6 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Logits(a) => generate::logits(a),
         Cmd::Serve(a) => serve::serve(a),
         Cmd::Bench(a) => bench::bench(a),
+        Cmd::Speed(a) => bench::speed(a),
         Cmd::DemoData(a) => bench::demo_data(a),
         Cmd::Attribution(a) => bench::attribution(a),
         Cmd::TinyModel(a) => model::tiny_model(a),

@@ -26,6 +26,65 @@ pub struct BenchArgs {
     max_records: usize,
 }
 
+#[derive(Args)]
+pub struct SpeedArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Tokens generated for the decode figure.
+    #[arg(long, default_value_t = 64)]
+    tokens: usize,
+    /// Length of the prefill prompt.
+    #[arg(long, default_value_t = 256)]
+    prefill: usize,
+    /// Prompts whose greedy completions are printed (chat template applied).
+    #[arg(long = "prompt")]
+    prompts: Vec<String>,
+}
+
+/// Batch-1 decode and prefill speed, memory, and greedy completions, as one JSON object with
+/// the token ids used (so another engine can be run on the very same ids).
+pub fn speed(a: SpeedArgs) -> Result<()> {
+    let file_bytes = a
+        .model
+        .model
+        .as_ref()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len());
+    let base = load_base(&a.model)?;
+    let rss_loaded = bench::rss_bytes();
+    let long = bench::long_prompt(&base, a.prefill)?;
+    // Warm-up (first-touch allocations, thread pool start).
+    bench::decode_speed(&base, &long[..16.min(long.len())], 2)?;
+    let prefill = bench::decode_speed(&base, &long, 1)?;
+    let chat = base
+        .tokenizer
+        .encode(&base.tokenizer.instruction_prompt("Tell me about Paris."))?;
+    let decode = bench::decode_speed(&base, &chat, a.tokens)?;
+    let mut completions = Vec::new();
+    for p in &a.prompts {
+        let ids = base.tokenizer.encode(&base.tokenizer.instruction_prompt(p))?;
+        let g = openledger_lora::generate::generate(&base, p, 32, &Default::default(), None)?;
+        completions.push(serde_json::json!({"prompt": p, "ids": ids, "text": g.text}));
+    }
+    let v = serde_json::json!({
+        "threads": rayon::current_num_threads(),
+        "f32_weights": a.model.f32_weights,
+        "file_bytes": file_bytes,
+        "rss_loaded_bytes": rss_loaded,
+        "rss_end_bytes": bench::rss_bytes(),
+        "prefill": {"ids": long, "tokens_per_s": prefill.prefill_tokens_per_s},
+        "decode": {
+            "prompt_ids": chat,
+            "tokens": decode.decode_tokens,
+            "tokens_per_s": decode.decode_tokens_per_s,
+            "generated": decode.generated,
+        },
+        "completions": completions,
+    });
+    println!("{}", serde_json::to_string(&v)?);
+    Ok(())
+}
+
 /// Prints one line per measured figure.
 pub fn bench(a: BenchArgs) -> Result<()> {
     let want = |k: &str| a.only.split(',').any(|p| p.trim() == k);

@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use openledger_lora::backend::{Backend, device};
 use openledger_lora::generate::Sampling;
 use openledger_lora::lora::LoraAdapter;
-use openledger_lora::{BaseModel, models};
+use openledger_lora::{BaseModel, WeightFormat, models};
 
 #[derive(Args, Clone)]
 pub struct ModelArgs {
@@ -25,6 +25,10 @@ pub struct ModelArgs {
     pub model: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "cpu")]
     pub backend: Backend,
+    /// Dequantise every weight to f32 at load (the reference path) instead of keeping the
+    /// GGUF blocks.
+    #[arg(long)]
+    pub f32_weights: bool,
 }
 
 #[derive(Args, Clone)]
@@ -58,7 +62,12 @@ pub fn load_base(m: &ModelArgs) -> Result<BaseModel> {
         )?,
     };
     let dev = device(m.backend)?;
-    Ok(BaseModel::load(&path, &dev)?)
+    let format = if m.f32_weights {
+        WeightFormat::F32
+    } else {
+        WeightFormat::AsStored
+    };
+    Ok(BaseModel::load_with(&path, &dev, format)?)
 }
 
 pub fn load_adapter(base: &BaseModel, dir: &Path) -> Result<LoraAdapter> {

@@ -1,7 +1,9 @@
 //! Grouped-query self-attention with rotary positions and a key/value cache.
 
+use burn::backend::DispatchDevice;
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
+use burn::tensor::ops::AttentionModuleOptions;
 
 use super::cache;
 use super::projection::{Projection, Target};
@@ -63,6 +65,23 @@ impl Attention {
             Some(slot) => cache::append(slot, k, v),
             None => (k, v),
         };
+        if matches!(q.device().as_dispatch(), DispatchDevice::Flex(_)) {
+            // The CPU backend's fused kernel shares each key/value head across its query heads
+            // and never materialises repeated heads or the score tensor of the whole batch.
+            let attn = burn::tensor::module::attention(
+                q,
+                k,
+                v,
+                None,
+                at.bias.clone(),
+                AttentionModuleOptions::default(),
+            );
+            return self.wo.forward(
+                attn.swap_dims(1, 2).reshape([b, t, hidden]),
+                layer.delta(Target::O),
+            );
+        }
+        // Elsewhere (autodiff included) in plain tensor ops, with repeated key/value heads.
         let total = k.dims()[2];
         let rep = h / kvh;
         let repeat = |x: Tensor<4>| {

@@ -1,11 +1,19 @@
 //! The token embedding, which is also the output head when the two are tied.
 
+use std::sync::Arc;
+
 use burn::prelude::*;
 
-/// The embedding matrix `[vocab, hidden]`.
+use crate::quant::{self, QuantMatrix};
+
+/// The embedding matrix `[vocab, hidden]`: dense, or quantised blocks as in the GGUF file.
 #[derive(Debug, Clone)]
 pub enum Embedding {
     Dense(Tensor<2>),
+    Quantized {
+        blocks: Arc<QuantMatrix>,
+        device: Device,
+    },
 }
 
 impl Embedding {
@@ -16,12 +24,14 @@ impl Embedding {
                 let [v, h] = w.dims();
                 (v, h)
             }
+            Embedding::Quantized { blocks, .. } => (blocks.rows, blocks.cols),
         }
     }
 
     pub fn device(&self) -> Device {
         match self {
             Embedding::Dense(w) => w.device(),
+            Embedding::Quantized { device, .. } => device.clone(),
         }
     }
 
@@ -29,6 +39,7 @@ impl Embedding {
     pub fn forward(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
         match self {
             Embedding::Dense(w) => burn::tensor::module::embedding(w.clone(), tokens),
+            Embedding::Quantized { blocks, .. } => quant::op::embed(blocks, tokens),
         }
     }
 
@@ -44,6 +55,7 @@ impl Embedding {
                     .transpose()
                     .reshape([b, t, v])
             }
+            Embedding::Quantized { blocks, .. } => quant::op::linear(x, blocks),
         }
     }
 
@@ -51,6 +63,10 @@ impl Embedding {
     pub fn weight(&self) -> Tensor<2> {
         match self {
             Embedding::Dense(w) => w.clone(),
+            Embedding::Quantized { blocks, device } => Tensor::from_data(
+                TensorData::new(blocks.dequantize(), [blocks.rows, blocks.cols]),
+                device,
+            ),
         }
     }
 }

@@ -3,9 +3,12 @@
 //! model sees only low-rank pairs, never how adapters are stored, scaled or chosen.
 
 use std::fmt;
+use std::sync::Arc;
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::quant::{self, QuantMatrix};
 
 /// A projection of a decoder layer (what an adapter can target).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -118,10 +121,11 @@ impl Delta<'_> {
 }
 
 /// A frozen base weight: dense `[in, out]` (contiguous: a strided weight makes every matmul
-/// copy it).
+/// copy it), or quantised blocks `[out, in]` as in the GGUF file.
 #[derive(Debug, Clone)]
 pub enum Weight {
     Dense(Tensor<2>),
+    Quantized { blocks: Arc<QuantMatrix>, device: Device },
 }
 
 /// A projection of a decoder layer.
@@ -138,6 +142,16 @@ impl Projection {
         }
     }
 
+    /// A projection reading quantised blocks `[out, in]` directly.
+    pub fn quantized(blocks: QuantMatrix, device: &Device) -> Self {
+        Projection {
+            weight: Weight::Quantized {
+                blocks: Arc::new(blocks),
+                device: device.clone(),
+            },
+        }
+    }
+
     /// (input, output) size.
     pub fn dims(&self) -> (usize, usize) {
         match &self.weight {
@@ -145,6 +159,7 @@ impl Projection {
                 let [i, o] = w.dims();
                 (i, o)
             }
+            Weight::Quantized { blocks, .. } => (blocks.cols, blocks.rows),
         }
     }
 
@@ -157,6 +172,11 @@ impl Projection {
     pub fn weight(&self) -> Tensor<2> {
         match &self.weight {
             Weight::Dense(w) => w.clone(),
+            Weight::Quantized { blocks, device } => Tensor::<2>::from_data(
+                TensorData::new(blocks.dequantize(), [blocks.rows, blocks.cols]),
+                device,
+            )
+            .transpose(),
         }
     }
 
@@ -169,6 +189,7 @@ impl Projection {
     pub fn forward(&self, x: Tensor<3>, delta: Option<Delta<'_>>) -> Tensor<3> {
         let y = match &self.weight {
             Weight::Dense(w) => burn::tensor::module::linear(x.clone(), w.clone(), None),
+            Weight::Quantized { blocks, .. } => quant::op::linear(x.clone(), blocks),
         };
         match delta {
             Some(d) => y + d.forward(x),

@@ -262,8 +262,8 @@ fn build_model(
     format: WeightFormat,
     device: &Device,
 ) -> Result<Llama> {
-    let keep_blocks = format == WeightFormat::AsStored
-        && matches!(device.as_dispatch(), DispatchDevice::Flex(_));
+    let keep_blocks =
+        format == WeightFormat::AsStored && matches!(device.as_dispatch(), DispatchDevice::Flex(_));
     let quantized = |name: &str, shape: &[usize]| -> Result<Option<QuantMatrix>> {
         if !keep_blocks {
             return Ok(None);
@@ -575,23 +575,22 @@ impl BaseModel {
             }
         };
         // Linear weights are `[in, out]` in burn; GGUF rows are outputs.
-        let lin =
-            |w: &mut GgufWriter, name: String, p: &Projection, rope: bool| -> Result<()> {
-                let t = p.weight().transpose();
-                let [o, i] = t.dims();
-                let mut v = tensor_to_vec(t)?;
-                if rope {
-                    // GGUF row r holds HF row gguf_row_to_hf(r).
-                    let mut out = vec![0f32; v.len()];
-                    for r in 0..o {
-                        let from = gguf_row_to_hf(r, hd);
-                        out[r * i..(r + 1) * i].copy_from_slice(&v[from * i..(from + 1) * i]);
-                    }
-                    v = out;
+        let lin = |w: &mut GgufWriter, name: String, p: &Projection, rope: bool| -> Result<()> {
+            let t = p.weight().transpose();
+            let [o, i] = t.dims();
+            let mut v = tensor_to_vec(t)?;
+            if rope {
+                // GGUF row r holds HF row gguf_row_to_hf(r).
+                let mut out = vec![0f32; v.len()];
+                for r in 0..o {
+                    let from = gguf_row_to_hf(r, hd);
+                    out[r * i..(r + 1) * i].copy_from_slice(&v[from * i..(from + 1) * i]);
                 }
-                w.tensor(&name, &[o, i], small(kind, i), &v)?;
-                Ok(())
-            };
+                v = out;
+            }
+            w.tensor(&name, &[o, i], small(kind, i), &v)?;
+            Ok(())
+        };
         let vec1 = |w: &mut GgufWriter, name: &str, p: &Param<Tensor<1>>| -> Result<()> {
             let v = tensor_to_vec(p.val())?;
             w.tensor(name, &[v.len()], GgmlType::F32, &v)?;
@@ -626,7 +625,12 @@ impl BaseModel {
                 (Target::Down, "ffn_down"),
             ] {
                 let rope = matches!(t, Target::Q | Target::K);
-                lin(&mut w, format!("blk.{l}.{suffix}.weight"), b.projection(t), rope)?;
+                lin(
+                    &mut w,
+                    format!("blk.{l}.{suffix}.weight"),
+                    b.projection(t),
+                    rope,
+                )?;
             }
         }
         vec1(&mut w, "output_norm.weight", &m.norm.gamma)?;

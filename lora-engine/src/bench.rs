@@ -206,7 +206,10 @@ pub fn decode_speed(base: &BaseModel, prompt: &[u32], tokens: usize) -> Result<D
     let device = &base.device;
     let ids = |v: &[u32]| {
         Tensor::<2, Int>::from_data(
-            TensorData::new(v.iter().map(|&t| t as i64).collect::<Vec<_>>(), [1, v.len()]),
+            TensorData::new(
+                v.iter().map(|&t| t as i64).collect::<Vec<_>>(),
+                [1, v.len()],
+            ),
             device,
         )
     };

@@ -83,5 +83,8 @@ fn blocks_that_do_not_fit_the_rows_are_an_error() {
     let e = GgufFile::parse(Path::new("rows.gguf"), w.to_bytes())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("rows.gguf") && e.contains("block size 32"), "{e}");
+    assert!(
+        e.contains("rows.gguf") && e.contains("block size 32"),
+        "{e}"
+    );
 }

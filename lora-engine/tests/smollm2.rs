@@ -61,9 +61,15 @@ fn smollm2_quantized_kernels_match_the_f32_path() {
     let a = openledger_lora::generate::last_logits(&blocks, &ids).unwrap();
     let b = openledger_lora::generate::last_logits(&dense, &ids).unwrap();
     let top = b.iter().fold(0f32, |m, x| m.max(x.abs()));
-    let d = a.iter().zip(&b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    let d = a
+        .iter()
+        .zip(&b)
+        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
     assert!(d <= 1e-3 * top, "logits differ by {d} (largest {top})");
-    for p in ["Name the capital of France.", "Name the capital of Germany."] {
+    for p in [
+        "Name the capital of France.",
+        "Name the capital of Germany.",
+    ] {
         let ga = generate(&blocks, p, 16, &Sampling::default(), None).unwrap();
         let gb = generate(&dense, p, 16, &Sampling::default(), None).unwrap();
         assert_eq!(ga.text, gb.text);

@@ -592,7 +592,10 @@ fn quantized_weights_match_the_f32_path() {
             let b = logits(&dense, ids, None);
             let top = b.iter().fold(0f32, |m, x| m.max(x.abs()));
             let d = max_diff(&a, &b);
-            assert!(d <= 1e-4 * top.max(1.0), "{kind:?}: logits differ by {d} (top {top})");
+            assert!(
+                d <= 1e-4 * top.max(1.0),
+                "{kind:?}: logits differ by {d} (top {top})"
+            );
         }
         let s = Sampling::default();
         let g = |m: &BaseModel| {
@@ -611,7 +614,10 @@ fn quantized_weights_match_the_f32_path() {
         let (_, ra) = train(&blocks, &recs, p, &cfg, &mut |_, _, _, _| {}).unwrap();
         let (_, rb) = train(&dense, &recs, p, &cfg, &mut |_, _, _, _| {}).unwrap();
         for (x, y) in ra.train_loss.iter().zip(&rb.train_loss) {
-            assert!((x.1 - y.1).abs() <= 1e-3 * y.1.abs().max(1.0), "{x:?} vs {y:?}");
+            assert!(
+                (x.1 - y.1).abs() <= 1e-3 * y.1.abs().max(1.0),
+                "{x:?} vs {y:?}"
+            );
         }
     }
 }

@@ -62,7 +62,9 @@ pub fn speed(a: SpeedArgs) -> Result<()> {
     let decode = bench::decode_speed(&base, &chat, a.tokens)?;
     let mut completions = Vec::new();
     for p in &a.prompts {
-        let ids = base.tokenizer.encode(&base.tokenizer.instruction_prompt(p))?;
+        let ids = base
+            .tokenizer
+            .encode(&base.tokenizer.instruction_prompt(p))?;
         let g = openledger_lora::generate::generate(&base, p, 32, &Default::default(), None)?;
         completions.push(serde_json::json!({"prompt": p, "ids": ids, "text": g.text}));
     }

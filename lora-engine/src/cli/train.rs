@@ -104,7 +104,15 @@ pub fn train(a: TrainArgs) -> Result<()> {
     );
     eprintln!("adapter written to {}", out.display());
     if !a.no_index {
-        build_index(&base, &adapter, out, &a.data, a.max_len, a.index_dims, a.seed)?;
+        build_index(
+            &base,
+            &adapter,
+            out,
+            &a.data,
+            a.max_len,
+            a.index_dims,
+            a.seed,
+        )?;
     }
     Ok(())
 }

@@ -25,7 +25,10 @@ impl Block {
         layer: Layer<'_>,
         cache: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
     ) -> Tensor<3> {
-        let x = x.clone() + self.attn.forward(self.attn_norm.forward(x), at, layer, cache);
+        let x = x.clone()
+            + self
+                .attn
+                .forward(self.attn_norm.forward(x), at, layer, cache);
         x.clone() + self.mlp.forward(self.ffn_norm.forward(x), layer)
     }
 

@@ -5,9 +5,9 @@ use burn::nn::{EmbeddingConfig, RmsNorm, RmsNormConfig};
 use burn::prelude::*;
 
 use super::Llama;
-use super::embedding::Embedding;
 use super::attention::Attention;
 use super::block::Block;
+use super::embedding::Embedding;
 use super::mlp::Mlp;
 use super::projection::{Projection, Target};
 
@@ -118,7 +118,8 @@ impl LlamaConfig {
         let layers = (0..self.num_layers)
             .map(|_| {
                 let attn_norm = norm();
-                let (wq, wk, wv, wo) = (lin(h, h), lin(kv_in, kv_out), lin(kv_in, kv_out), lin(h, h));
+                let (wq, wk, wv, wo) =
+                    (lin(h, h), lin(kv_in, kv_out), lin(kv_in, kv_out), lin(h, h));
                 let ffn_norm = norm();
                 let (gate, up, down) = (lin(h, f), lin(h, f), lin(f, h));
                 Block {

@@ -125,7 +125,10 @@ impl Delta<'_> {
 #[derive(Debug, Clone)]
 pub enum Weight {
     Dense(Tensor<2>),
-    Quantized { blocks: Arc<QuantMatrix>, device: Device },
+    Quantized {
+        blocks: Arc<QuantMatrix>,
+        device: Device,
+    },
 }
 
 /// A projection of a decoder layer.

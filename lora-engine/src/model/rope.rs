@@ -30,7 +30,8 @@ impl Rope {
                 }
             }
         }
-        let mk = |v: Vec<f32>| Tensor::<2>::from_data(TensorData::new(v, [max_len, head_dim]), device);
+        let mk =
+            |v: Vec<f32>| Tensor::<2>::from_data(TensorData::new(v, [max_len, head_dim]), device);
         Rope {
             cos: mk(cos),
             sin: mk(sin),

@@ -53,7 +53,8 @@ pub struct QuantMatrix {
 impl QuantMatrix {
     /// Whether `kind` can be held quantised, with rows of `cols` values.
     pub fn supports(kind: GgmlType, cols: usize) -> bool {
-        matches!(kind, GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q8_0) && cols.is_multiple_of(BLOCK)
+        matches!(kind, GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q8_0)
+            && cols.is_multiple_of(BLOCK)
     }
 
     /// Repacks the raw bytes of a GGUF tensor of `kind` with `rows` rows of `cols` values. The
@@ -124,8 +125,10 @@ impl QuantMatrix {
         };
         for r in 0..self.rows {
             let s = from(r);
-            out.scales.extend_from_slice(&self.scales[s * nb..(s + 1) * nb]);
-            out.offsets.extend_from_slice(&self.offsets[s * nb..(s + 1) * nb]);
+            out.scales
+                .extend_from_slice(&self.scales[s * nb..(s + 1) * nb]);
+            out.offsets
+                .extend_from_slice(&self.offsets[s * nb..(s + 1) * nb]);
             out.packed
                 .extend_from_slice(&self.packed[s * nb * bb..(s + 1) * nb * bb]);
         }

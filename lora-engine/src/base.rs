@@ -3,16 +3,29 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::backend::DispatchDevice;
 use burn::module::Param;
-use burn::nn::{Embedding, Linear, RmsNorm};
 use burn::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::gguf::{GgmlType, GgufFile, GgufWriter, Value};
-use crate::lora::{BaseFingerprint, Target, tensor_to_vec};
-use crate::model::{Block, Llama, LlamaConfig};
+use crate::lora::{BaseFingerprint, tensor_to_vec};
+use crate::model::attention::Attention;
+use crate::model::mlp::Mlp;
+use crate::model::{Block, Embedding, Llama, LlamaConfig, Projection, Target};
+use crate::quant::QuantMatrix;
 use crate::tokenizer::{Tokenizer, TokenizerSpec};
+
+/// How a loaded model holds its weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WeightFormat {
+    /// Quantised GGUF weights stay in their blocks on the CPU backend (dequantised elsewhere).
+    #[default]
+    AsStored,
+    /// Every weight dequantised to f32 at load (the reference path).
+    F32,
+}
 
 /// A loaded foundation model.
 pub struct BaseModel {
@@ -27,19 +40,23 @@ pub struct BaseModel {
 /// Where row-major f32 tensors come from.
 trait WeightSource {
     fn get(&self, name: &str) -> Result<Option<(Vec<f32>, Vec<usize>)>>;
+    /// The tensor as quantised blocks with its shape, when it is stored that way.
+    fn get_quantized(&self, _name: &str) -> Result<Option<(QuantMatrix, Vec<usize>)>> {
+        Ok(None)
+    }
     fn origin(&self) -> &Path;
 }
 
 struct GgufSource<'a>(&'a GgufFile);
 
-impl WeightSource for GgufSource<'_> {
-    fn get(&self, name: &str) -> Result<Option<(Vec<f32>, Vec<usize>)>> {
-        let gguf = match name {
+impl GgufSource<'_> {
+    fn file_name(name: &str) -> Option<String> {
+        Some(match name {
             "embed" => "token_embd.weight".to_string(),
             "norm" => "output_norm.weight".to_string(),
             "lm_head" => "output.weight".to_string(),
             other => {
-                let (l, what) = other.split_once('.').unwrap_or((other, ""));
+                let (l, what) = other.split_once('.')?;
                 let suffix = match what {
                     "attn_norm" => "attn_norm",
                     "ffn_norm" => "ffn_norm",
@@ -50,15 +67,36 @@ impl WeightSource for GgufSource<'_> {
                     "gate" => "ffn_gate",
                     "up" => "ffn_up",
                     "down" => "ffn_down",
-                    _ => return Ok(None),
+                    _ => return None,
                 };
                 format!("blk.{l}.{suffix}.weight")
             }
+        })
+    }
+}
+
+impl WeightSource for GgufSource<'_> {
+    fn get(&self, name: &str) -> Result<Option<(Vec<f32>, Vec<usize>)>> {
+        let Some(gguf) = Self::file_name(name) else {
+            return Ok(None);
         };
         if self.0.tensor_info(&gguf).is_none() {
             return Ok(None);
         }
         self.0.tensor_f32(&gguf).map(Some)
+    }
+    fn get_quantized(&self, name: &str) -> Result<Option<(QuantMatrix, Vec<usize>)>> {
+        let Some(gguf) = Self::file_name(name) else {
+            return Ok(None);
+        };
+        if self.0.tensor_info(&gguf).is_none() {
+            return Ok(None);
+        }
+        let (kind, raw, shape) = self.0.tensor_raw(&gguf)?;
+        let &[rows, cols] = shape.as_slice() else {
+            return Ok(None);
+        };
+        Ok(QuantMatrix::from_gguf(kind, raw, rows, cols).map(|q| (q, shape)))
     }
     fn origin(&self) -> &Path {
         &self.0.path
@@ -132,6 +170,13 @@ fn gguf_row_to_hf(row: usize, head_dim: usize) -> usize {
     let (h, r) = (row / head_dim, row % head_dim);
     let (i, j) = (r / 2, r % 2);
     h * head_dim + j * (head_dim / 2) + i
+}
+
+/// The inverse of [`gguf_row_to_hf`]: the GGUF row holding Hugging Face row `row`.
+fn hf_row_to_gguf(row: usize, head_dim: usize) -> usize {
+    let (h, r) = (row / head_dim, row % head_dim);
+    let (j, i) = (r / (head_dim / 2), r % (head_dim / 2));
+    h * head_dim + 2 * i + j
 }
 
 /// Permutes the rows of `w` (`[rows, cols]`): `out[map(r)] = w[r]`.
@@ -208,12 +253,30 @@ fn config_from_gguf(f: &GgufFile) -> Result<LlamaConfig> {
 }
 
 /// Builds the model from named weights; `from_gguf` says whether Q/K rows need un-permuting.
+/// On the CPU backend, weights stored as Q4_0/Q4_1/Q8_0 blocks stay so in memory, read by the
+/// quantised kernels; elsewhere every weight is dequantised to f32.
 fn build_model(
     cfg: &LlamaConfig,
     src: &dyn WeightSource,
     from_gguf: bool,
+    format: WeightFormat,
     device: &Device,
 ) -> Result<Llama> {
+    let keep_blocks =
+        format == WeightFormat::AsStored && matches!(device.as_dispatch(), DispatchDevice::Flex(_));
+    let quantized = |name: &str, shape: &[usize]| -> Result<Option<QuantMatrix>> {
+        if !keep_blocks {
+            return Ok(None);
+        }
+        match src.get_quantized(name)? {
+            Some((q, got)) if got == shape => Ok(Some(q)),
+            Some((_, got)) => Err(Error::Model(format!(
+                "{}: weight `{name}` has shape {got:?}, expected {shape:?}",
+                src.origin().display()
+            ))),
+            None => Ok(None),
+        }
+    };
     let need = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
         let (data, got) = src.get(name)?.ok_or_else(|| {
             Error::Model(format!(
@@ -230,7 +293,7 @@ fn build_model(
         Ok(data)
     };
     let t1 = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v.clone(), [v.len()]), device);
-    // Stored `[out, in]`; burn's Linear wants `[in, out]`.
+    // Stored `[out, in]`; projections hold `[in, out]`.
     // Transposed on the host so the stored tensor is contiguous (strided weights make every
     // matmul copy them).
     let linear = |v: Vec<f32>, out: usize, inp: usize| {
@@ -240,45 +303,57 @@ fn build_model(
                 t[i * out + o] = x;
             }
         }
-        Linear {
-            weight: Param::from_tensor(Tensor::<2>::from_data(
-                TensorData::new(t, [inp, out]),
-                device,
-            )),
-            bias: None,
-        }
+        Projection::dense(Tensor::<2>::from_data(
+            TensorData::new(t, [inp, out]),
+            device,
+        ))
     };
-    let norm = |v: Vec<f32>| RmsNorm {
-        gamma: Param::from_tensor(t1(v)),
-        epsilon: cfg.rms_eps,
-    };
+    let norm = |v: Vec<f32>| cfg.norm(t1(v));
     let h = cfg.hidden_size;
     let hd = cfg.head_dim();
     let mut layers = Vec::with_capacity(cfg.num_layers);
     for l in 0..cfg.num_layers {
-        let proj = |t: Target| -> Result<Linear> {
+        let proj = |t: Target| -> Result<Projection> {
             let (i, o) = cfg.proj_dims(t);
+            let rope = from_gguf && matches!(t, Target::Q | Target::K);
+            if let Some(q) = quantized(&format!("{l}.{t}"), &[o, i])? {
+                let q = if rope {
+                    q.permute_rows(|r| hf_row_to_gguf(r, hd))
+                } else {
+                    q
+                };
+                return Ok(Projection::quantized(q, device));
+            }
             let mut w = need(&format!("{l}.{t}"), &[o, i])?;
             if from_gguf && matches!(t, Target::Q | Target::K) {
                 w = permute_rows(&w, i, |r| gguf_row_to_hf(r, hd));
             }
             Ok(linear(w, o, i))
         };
-        layers.push(Block {
-            wq: proj(Target::Q)?,
-            wk: proj(Target::K)?,
-            wv: proj(Target::V)?,
-            wo: proj(Target::O)?,
+        let attn = Attention::new(
+            proj(Target::Q)?,
+            proj(Target::K)?,
+            proj(Target::V)?,
+            proj(Target::O)?,
+            cfg.num_heads,
+            cfg.num_kv_heads,
+        );
+        let mlp = Mlp {
             gate: proj(Target::Gate)?,
             up: proj(Target::Up)?,
             down: proj(Target::Down)?,
+        };
+        layers.push(Block {
             attn_norm: norm(need(&format!("{l}.attn_norm"), &[h])?),
+            attn,
             ffn_norm: norm(need(&format!("{l}.ffn_norm"), &[h])?),
+            mlp,
         });
     }
-    let embed = need("embed", &[cfg.vocab_size, h])?;
     let lm_head = if cfg.tie_embeddings {
         None
+    } else if let Some(q) = quantized("lm_head", &[cfg.vocab_size, h])? {
+        Some(Projection::quantized(q, device))
     } else {
         Some(linear(
             need("lm_head", &[cfg.vocab_size, h])?,
@@ -286,39 +361,46 @@ fn build_model(
             h,
         ))
     };
-    Ok(Llama {
-        embed: Embedding {
-            weight: Param::from_tensor(Tensor::from_data(
-                TensorData::new(embed, [cfg.vocab_size, h]),
-                device,
-            )),
+    let embed = match quantized("embed", &[cfg.vocab_size, h])? {
+        Some(q) => Embedding::Quantized {
+            blocks: std::sync::Arc::new(q),
+            device: device.clone(),
         },
-        layers,
-        norm: norm(need("norm", &[h])?),
-        lm_head,
-        num_heads: cfg.num_heads,
-        num_kv_heads: cfg.num_kv_heads,
-        rope_theta: cfg.rope_theta,
-    })
+        None => Embedding::Dense(Tensor::from_data(
+            TensorData::new(need("embed", &[cfg.vocab_size, h])?, [cfg.vocab_size, h]),
+            device,
+        )),
+    };
+    let norm = norm(need("norm", &[h])?);
+    Ok(Llama::new(cfg, embed, layers, norm, lm_head, device))
 }
 
 impl BaseModel {
     /// Loads a `.gguf` file, or a directory / `.safetensors` file in Hugging Face Llama layout
     /// (with `config.json` and `tokenizer.json` beside it).
     pub fn load(path: &Path, device: &Device) -> Result<Self> {
+        Self::load_with(path, device, WeightFormat::AsStored)
+    }
+
+    /// [`load`](Self::load) with a choice of how the weights are held.
+    pub fn load_with(path: &Path, device: &Device, format: WeightFormat) -> Result<Self> {
         let is_gguf = path.extension().is_some_and(|e| e == "gguf");
         if is_gguf {
-            Self::load_gguf(path, device)
+            Self::load_gguf_with(path, device, format)
         } else {
             Self::load_safetensors(path, device)
         }
     }
 
     pub fn load_gguf(path: &Path, device: &Device) -> Result<Self> {
+        Self::load_gguf_with(path, device, WeightFormat::AsStored)
+    }
+
+    fn load_gguf_with(path: &Path, device: &Device, format: WeightFormat) -> Result<Self> {
         let f = GgufFile::open(path)?;
         let config = config_from_gguf(&f)?;
         let spec = TokenizerSpec::from_gguf(&f)?;
-        let model = build_model(&config, &GgufSource(&f), true, device)?;
+        let model = build_model(&config, &GgufSource(&f), true, format, device)?;
         let name = f
             .get("general.name")
             .and_then(Value::as_str)
@@ -426,7 +508,7 @@ impl BaseModel {
             path: file.clone(),
             bytes,
         };
-        let model = build_model(&config, &src, false, device)?;
+        let model = build_model(&config, &src, false, WeightFormat::F32, device)?;
         Self::assemble(model, config, spec, "llama".into(), &file, device)
     }
 
@@ -493,29 +575,28 @@ impl BaseModel {
             }
         };
         // Linear weights are `[in, out]` in burn; GGUF rows are outputs.
-        let lin =
-            |w: &mut GgufWriter, name: String, p: &Param<Tensor<2>>, rope: bool| -> Result<()> {
-                let t = p.val().transpose();
-                let [o, i] = t.dims();
-                let mut v = tensor_to_vec(t)?;
-                if rope {
-                    // GGUF row r holds HF row gguf_row_to_hf(r).
-                    let mut out = vec![0f32; v.len()];
-                    for r in 0..o {
-                        let from = gguf_row_to_hf(r, hd);
-                        out[r * i..(r + 1) * i].copy_from_slice(&v[from * i..(from + 1) * i]);
-                    }
-                    v = out;
+        let lin = |w: &mut GgufWriter, name: String, p: &Projection, rope: bool| -> Result<()> {
+            let t = p.weight().transpose();
+            let [o, i] = t.dims();
+            let mut v = tensor_to_vec(t)?;
+            if rope {
+                // GGUF row r holds HF row gguf_row_to_hf(r).
+                let mut out = vec![0f32; v.len()];
+                for r in 0..o {
+                    let from = gguf_row_to_hf(r, hd);
+                    out[r * i..(r + 1) * i].copy_from_slice(&v[from * i..(from + 1) * i]);
                 }
-                w.tensor(&name, &[o, i], small(kind, i), &v)?;
-                Ok(())
-            };
+                v = out;
+            }
+            w.tensor(&name, &[o, i], small(kind, i), &v)?;
+            Ok(())
+        };
         let vec1 = |w: &mut GgufWriter, name: &str, p: &Param<Tensor<1>>| -> Result<()> {
             let v = tensor_to_vec(p.val())?;
             w.tensor(name, &[v.len()], GgmlType::F32, &v)?;
             Ok(())
         };
-        let e = m.embed.weight.val();
+        let e = m.embed.weight();
         let [vocab, h] = e.dims();
         w.tensor(
             "token_embd.weight",
@@ -534,42 +615,27 @@ impl BaseModel {
                 &format!("blk.{l}.ffn_norm.weight"),
                 &b.ffn_norm.gamma,
             )?;
-            lin(&mut w, format!("blk.{l}.attn_q.weight"), &b.wq.weight, true)?;
-            lin(&mut w, format!("blk.{l}.attn_k.weight"), &b.wk.weight, true)?;
-            lin(
-                &mut w,
-                format!("blk.{l}.attn_v.weight"),
-                &b.wv.weight,
-                false,
-            )?;
-            lin(
-                &mut w,
-                format!("blk.{l}.attn_output.weight"),
-                &b.wo.weight,
-                false,
-            )?;
-            lin(
-                &mut w,
-                format!("blk.{l}.ffn_gate.weight"),
-                &b.gate.weight,
-                false,
-            )?;
-            lin(
-                &mut w,
-                format!("blk.{l}.ffn_up.weight"),
-                &b.up.weight,
-                false,
-            )?;
-            lin(
-                &mut w,
-                format!("blk.{l}.ffn_down.weight"),
-                &b.down.weight,
-                false,
-            )?;
+            for (t, suffix) in [
+                (Target::Q, "attn_q"),
+                (Target::K, "attn_k"),
+                (Target::V, "attn_v"),
+                (Target::O, "attn_output"),
+                (Target::Gate, "ffn_gate"),
+                (Target::Up, "ffn_up"),
+                (Target::Down, "ffn_down"),
+            ] {
+                let rope = matches!(t, Target::Q | Target::K);
+                lin(
+                    &mut w,
+                    format!("blk.{l}.{suffix}.weight"),
+                    b.projection(t),
+                    rope,
+                )?;
+            }
         }
         vec1(&mut w, "output_norm.weight", &m.norm.gamma)?;
         if let Some(head) = &m.lm_head {
-            lin(&mut w, "output.weight".into(), &head.weight, false)?;
+            lin(&mut w, "output.weight".into(), head, false)?;
         }
         std::fs::write(path, w.to_bytes()).map_err(|e| Error::io(path, e))
     }
@@ -585,9 +651,9 @@ impl BaseModel {
         let mut named: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
         let lin = |named: &mut Vec<(String, Vec<usize>, Vec<f32>)>,
                    name: String,
-                   p: &Param<Tensor<2>>|
+                   p: &Projection|
          -> Result<()> {
-            let t = p.val().transpose();
+            let t = p.weight().transpose();
             let dims = t.dims().to_vec();
             named.push((name, dims, tensor_to_vec(t)?));
             Ok(())
@@ -600,7 +666,7 @@ impl BaseModel {
             named.push((name, vec![v.len()], v));
             Ok(())
         };
-        let e = m.embed.weight.val();
+        let e = m.embed.weight();
         named.push((
             "model.embed_tokens.weight".into(),
             e.dims().to_vec(),
@@ -618,41 +684,21 @@ impl BaseModel {
                 format!("{p}.post_attention_layernorm.weight"),
                 &b.ffn_norm.gamma,
             )?;
-            lin(
-                &mut named,
-                format!("{p}.self_attn.q_proj.weight"),
-                &b.wq.weight,
-            )?;
-            lin(
-                &mut named,
-                format!("{p}.self_attn.k_proj.weight"),
-                &b.wk.weight,
-            )?;
-            lin(
-                &mut named,
-                format!("{p}.self_attn.v_proj.weight"),
-                &b.wv.weight,
-            )?;
-            lin(
-                &mut named,
-                format!("{p}.self_attn.o_proj.weight"),
-                &b.wo.weight,
-            )?;
-            lin(
-                &mut named,
-                format!("{p}.mlp.gate_proj.weight"),
-                &b.gate.weight,
-            )?;
-            lin(&mut named, format!("{p}.mlp.up_proj.weight"), &b.up.weight)?;
-            lin(
-                &mut named,
-                format!("{p}.mlp.down_proj.weight"),
-                &b.down.weight,
-            )?;
+            for (t, suffix) in [
+                (Target::Q, "self_attn.q_proj"),
+                (Target::K, "self_attn.k_proj"),
+                (Target::V, "self_attn.v_proj"),
+                (Target::O, "self_attn.o_proj"),
+                (Target::Gate, "mlp.gate_proj"),
+                (Target::Up, "mlp.up_proj"),
+                (Target::Down, "mlp.down_proj"),
+            ] {
+                lin(&mut named, format!("{p}.{suffix}.weight"), b.projection(t))?;
+            }
         }
         vec1(&mut named, "model.norm.weight".into(), &m.norm.gamma)?;
         if let Some(h) = &m.lm_head {
-            lin(&mut named, "lm_head.weight".into(), &h.weight)?;
+            lin(&mut named, "lm_head.weight".into(), h)?;
         }
         let bytes: Vec<Vec<u8>> = named
             .iter()
@@ -804,5 +850,8 @@ mod tests {
         assert_eq!(gguf_row_to_hf(0, hd), 0);
         assert_eq!(gguf_row_to_hf(1, hd), 4);
         assert_eq!(gguf_row_to_hf(2, hd), 1);
+        for r in 0..32 {
+            assert_eq!(hf_row_to_gguf(gguf_row_to_hf(r, hd), hd), r);
+        }
     }
 }

@@ -181,4 +181,91 @@ pub fn influence_query(n: usize, dims: usize, blocks: usize, method: Method) -> 
     Ok(t.elapsed().as_secs_f64() * 1e3 / reps as f64)
 }
 
+/// Prefill and decode speed of one prompt at batch 1 (greedy, stop tokens ignored so exactly
+/// `tokens` are generated), as llama.cpp's timings count them.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecodeSpeed {
+    pub prompt_tokens: usize,
+    pub prefill_tokens_per_s: f64,
+    pub decode_tokens: usize,
+    pub decode_tokens_per_s: f64,
+    pub generated: Vec<u32>,
+}
+
+/// Measures [`DecodeSpeed`] for `prompt`.
+pub fn decode_speed(base: &BaseModel, prompt: &[u32], tokens: usize) -> Result<DecodeSpeed> {
+    use burn::prelude::*;
+
+    use crate::model::{Forward, KvCache};
+    if prompt.is_empty() || prompt.len() + tokens > base.config.max_seq_len {
+        return Err(crate::Error::ContextOverflow {
+            tokens: prompt.len() + tokens,
+            context: base.config.max_seq_len,
+        });
+    }
+    let device = &base.device;
+    let ids = |v: &[u32]| {
+        Tensor::<2, Int>::from_data(
+            TensorData::new(
+                v.iter().map(|&t| t as i64).collect::<Vec<_>>(),
+                [1, v.len()],
+            ),
+            device,
+        )
+    };
+    let mut cache = KvCache::new(base.config.num_layers, 1);
+    let mut step = |input: &[u32]| -> Result<u32> {
+        let t = input.len();
+        let h = base.model.hidden(
+            ids(input),
+            &mut Forward {
+                cache: Some(&mut cache),
+                ..Default::default()
+            },
+        );
+        let logits = crate::lora::tensor_to_vec(base.model.logits(h.narrow(1, t - 1, 1)))?;
+        Ok(crate::generate::argmax(&logits))
+    };
+    let t0 = Instant::now();
+    let mut next = step(prompt)?;
+    let prefill = t0.elapsed().as_secs_f64();
+    let mut generated = vec![next];
+    let t1 = Instant::now();
+    for _ in 1..tokens {
+        next = step(&[next])?;
+        generated.push(next);
+    }
+    let decode = t1.elapsed().as_secs_f64();
+    Ok(DecodeSpeed {
+        prompt_tokens: prompt.len(),
+        prefill_tokens_per_s: prompt.len() as f64 / prefill.max(1e-9),
+        decode_tokens: tokens.saturating_sub(1),
+        decode_tokens_per_s: tokens.saturating_sub(1) as f64 / decode.max(1e-9),
+        generated,
+    })
+}
+
+/// A deterministic prompt of exactly `n` tokens (the demo questions, repeated).
+pub fn long_prompt(base: &BaseModel, n: usize) -> Result<Vec<u32>> {
+    let mut text = String::new();
+    let mut ids = Vec::new();
+    for (c, _) in crate::experiment::CAPITALS.iter().cycle().take(4096) {
+        text.push_str(&format!("What is the capital of {c}? "));
+        ids = base.tokenizer.encode(&text)?;
+        if ids.len() >= n {
+            break;
+        }
+    }
+    ids.truncate(n);
+    Ok(ids)
+}
+
+/// Resident memory of this process, from `/proc/self/status` (Linux).
+pub fn rss_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 pub use fig as figure;

@@ -351,6 +351,16 @@ impl GgufFile {
                 .checked_add(t.offset)
                 .ok_or_else(|| c.err(format!("tensor `{}` has a bad offset", t.name)))?;
             if let Some((block, bytes)) = t.kind.block() {
+                // ggml packs blocks within rows: a row length that is not a whole number of
+                // blocks does not describe the data.
+                if t.dims.first().is_some_and(|&row| row % block as u64 != 0) {
+                    return Err(c.err(format!(
+                        "tensor `{}` has rows of {} values, not a multiple of the {} block size {block}",
+                        t.name,
+                        t.dims[0],
+                        t.kind.name()
+                    )));
+                }
                 if n % block as u64 != 0 {
                     return Err(c.err(format!(
                         "tensor `{}` has {n} elements, not a multiple of the block size {block}",
@@ -421,6 +431,24 @@ impl GgufFile {
         let start = info.offset as usize;
         let raw = &self.data[start..start + n / block * bytes];
         Ok((dequantize(info.kind, raw, n), info.shape()))
+    }
+
+    /// A tensor's blocks as stored (bounds checked at parse), with its type and row-major shape.
+    pub fn tensor_raw(&self, name: &str) -> Result<(GgmlType, &[u8], Vec<usize>)> {
+        let info = self
+            .tensor_info(name)
+            .ok_or_else(|| self.meta_err(format!("missing tensor `{name}`")))?;
+        let (block, bytes) = info
+            .kind
+            .block()
+            .ok_or_else(|| Error::UnsupportedTensorType {
+                path: self.path.clone(),
+                tensor: name.to_string(),
+                kind: info.kind.name(),
+            })?;
+        let start = info.offset as usize;
+        let len = info.n_elements() as usize / block * bytes;
+        Ok((info.kind, &self.data[start..start + len], info.shape()))
     }
 
     /// Human-readable summary of the metadata (long arrays abbreviated).

@@ -4,6 +4,9 @@
 //! Backends are chosen at run time by the burn `Device` ([`backend::device`]): the CPU backend
 //! `flex` by default, `wgpu` with the `wgpu` cargo feature.
 
+// Input from outside the process (files, requests) never panics the engine.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod attribution;
 pub mod backend;
 pub mod base;
@@ -19,9 +22,10 @@ pub mod lora;
 pub mod model;
 pub mod models;
 pub mod plot;
+pub mod quant;
 pub mod serve;
 pub mod tokenizer;
 pub mod train;
 
-pub use base::BaseModel;
+pub use base::{BaseModel, WeightFormat};
 pub use error::{Error, Result};

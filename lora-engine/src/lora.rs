@@ -1,9 +1,11 @@
 //! LoRA adapters: configuration, weights, saving and loading (safetensors + JSON config with the
 //! weights' sha256), merging into the base, and the per-forward view that applies one adapter to
 //! a whole batch or a different adapter to each row.
+//!
+//! The model takes adapters only as low-rank deltas on its projections ([`Deltas`]); this module
+//! turns stored adapters into them.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -15,54 +17,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::model::{Llama, LlamaConfig};
+use crate::model::{Deltas, Llama, LlamaConfig, LowRank};
 
-/// A projection of a decoder layer that can carry an adapter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Target {
-    Q,
-    K,
-    V,
-    O,
-    Gate,
-    Up,
-    Down,
-}
+pub use crate::model::Target;
 
-impl Target {
-    pub const ALL: [Target; 7] = [
-        Target::Q,
-        Target::K,
-        Target::V,
-        Target::O,
-        Target::Gate,
-        Target::Up,
-        Target::Down,
-    ];
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Target::Q => "q",
-            Target::K => "k",
-            Target::V => "v",
-            Target::O => "o",
-            Target::Gate => "gate",
-            Target::Up => "up",
-            Target::Down => "down",
-        }
-    }
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// The adapters applied in one forward pass: low-rank deltas on the projections.
+pub type LoraBatch = Deltas;
+/// The adapter weights of one projection for one forward pass.
+pub type LoraPair = LowRank;
 
 impl FromStr for Target {
     type Err = Error;
@@ -365,10 +327,9 @@ impl LoraAdapter {
         let s = self.config.scale();
         for (l, layer) in self.layers.iter().enumerate() {
             for (&t, m) in self.config.targets.iter().zip(layer) {
-                let w = model.proj_weight_mut(l, t);
+                let p = model.projection_mut(l, t);
                 let delta = m.a.val().matmul(m.b.val()) * s;
-                let merged = w.val() + delta;
-                *w = Param::from_tensor(merged);
+                p.set_weight(p.weight() + delta);
             }
         }
     }
@@ -376,19 +337,16 @@ impl LoraAdapter {
     /// A view for a forward pass where every row uses this adapter.
     pub fn batch(&self) -> LoraBatch {
         let s = self.config.scale();
-        let mut layers = vec![[(); 7].map(|_| None); self.layers.len()];
-        for (l, layer) in self.layers.iter().enumerate() {
+        let mut deltas = Deltas::empty(self.layers.len());
+        for (slots, layer) in deltas.layers.iter_mut().zip(&self.layers) {
             for (&t, m) in self.config.targets.iter().zip(layer) {
-                layers[l][t.index()] = Some(LoraPair::Shared {
+                slots[t.index()] = Some(LowRank::Shared {
                     a: m.a.val(),
                     b: m.b.val() * s,
                 });
             }
         }
-        LoraBatch {
-            layers,
-            dropout: None,
-        }
+        deltas
     }
 }
 
@@ -412,50 +370,7 @@ pub fn tensor_to_vec<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
         .map_err(|e| Error::Model(format!("reading tensor: {e:?}")))
 }
 
-/// The adapter weights of one projection for one forward pass.
-#[derive(Debug, Clone)]
-pub enum LoraPair {
-    /// Every row uses `a` `[in, r]` and `b` `[r, out]` (scale folded into `b`).
-    Shared { a: Tensor<2>, b: Tensor<2> },
-    /// Row `i` uses `a[i]` `[in, r]` and `b[i]` `[r, out]`; rows without an adapter hold zeros.
-    PerRow { a: Tensor<3>, b: Tensor<3> },
-}
-
-/// The adapters applied in one forward pass.
-#[derive(Debug, Clone)]
-pub struct LoraBatch {
-    /// `layers[l][target.index()]`.
-    pub layers: Vec<[Option<LoraPair>; 7]>,
-    /// Dropout probability on the adapter input, for training.
-    pub dropout: Option<f64>,
-}
-
-impl LoraBatch {
-    /// `y + dropout(x) A B` for the projection, or `y` unchanged when it has no adapter.
-    pub fn apply(&self, layer: usize, target: Target, x: Tensor<3>, y: Tensor<3>) -> Tensor<3> {
-        let Some(pair) = self
-            .layers
-            .get(layer)
-            .and_then(|l| l[target.index()].as_ref())
-        else {
-            return y;
-        };
-        let x = match self.dropout {
-            Some(p) if p > 0.0 => {
-                let keep = x.random_like(burn::tensor::Distribution::Bernoulli(1.0 - p));
-                x * keep / (1.0 - p)
-            }
-            _ => x,
-        };
-        let delta = match pair {
-            LoraPair::Shared { a, b } => x
-                .matmul(a.clone().unsqueeze_dim(0))
-                .matmul(b.clone().unsqueeze_dim(0)),
-            LoraPair::PerRow { a, b } => x.matmul(a.clone()).matmul(b.clone()),
-        };
-        y + delta
-    }
-
+impl Deltas {
     /// Per-row adapters: `rows[i]` is the adapter of row `i` (or none). Ranks are padded with
     /// zeros to the largest rank, so one batched matmul serves every row.
     pub fn per_row(rows: &[Option<&LoraAdapter>], model: &LlamaConfig, device: &Device) -> Self {
@@ -466,14 +381,11 @@ impl LoraBatch {
             .map(|a| a.config.rank)
             .max()
             .unwrap_or(0);
-        let mut layers = vec![[(); 7].map(|_| None); model.num_layers];
+        let mut deltas = Deltas::empty(model.num_layers);
         if r == 0 {
-            return LoraBatch {
-                layers,
-                dropout: None,
-            };
+            return deltas;
         }
-        for (l, slots) in layers.iter_mut().enumerate() {
+        for (l, slots) in deltas.layers.iter_mut().enumerate() {
             for t in Target::ALL {
                 if !rows.iter().flatten().any(|a| a.config.targets.contains(&t)) {
                     continue;
@@ -507,16 +419,13 @@ impl LoraBatch {
                         }
                     }
                 }
-                slots[t.index()] = Some(LoraPair::PerRow {
+                slots[t.index()] = Some(LowRank::PerRow {
                     a: Tensor::stack(aa, 0),
                     b: Tensor::stack(bb, 0),
                 });
             }
         }
-        LoraBatch {
-            layers,
-            dropout: None,
-        }
+        deltas
     }
 }
 

@@ -139,8 +139,11 @@ pub(crate) fn batch_tensors(
     )
 }
 
-/// Per-row mean negative log-likelihood over target tokens, summed over rows and divided by the
-/// row count when `per_row_mean`, else the mean over all target tokens. Returns a scalar tensor.
+/// Per-row mean negative log-likelihood over target tokens, summed over rows, when
+/// `per_row_mean`, else the mean over all target tokens. Returns a scalar tensor.
+///
+/// The output head runs only at target positions: for a chat record most positions are the
+/// prompt, and the head (vocabulary × hidden) is the largest matrix of the model.
 pub(crate) fn loss(
     base: &BaseModel,
     examples: &[&Example],
@@ -148,24 +151,46 @@ pub(crate) fn loss(
     per_row_mean: bool,
 ) -> Tensor<1> {
     let pad_id = base.tokenizer.spec.pad.unwrap_or(base.tokenizer.spec.eos);
-    let (inp, tgt, mask, pad, n) = batch_tensors(examples, pad_id, &base.device);
-    let logits = base.model.forward(
+    let (inp, _, _, pad, n) = batch_tensors(examples, pad_id, &base.device);
+    let [b, t] = inp.dims();
+    let hidden = base.model.hidden(
         inp,
-        Forward {
+        &mut Forward {
             pad: Some(&pad),
             cache: None,
             lora,
         },
     );
-    let lp = log_softmax(logits, 2);
-    let picked = lp.gather(2, tgt.unsqueeze_dim(2)).squeeze_dim::<2>(2);
-    let nll = picked.neg() * mask.clone();
-    if per_row_mean {
-        let counts = mask.sum_dim(1).clamp_min(1.0);
-        (nll.sum_dim(1) / counts).sum().reshape([1])
-    } else {
-        nll.sum().reshape([1]) / (n.max(1) as f64)
+    // Flat positions of the targets, their next tokens and their weights in the loss.
+    let (mut at, mut next, mut weight) = (Vec::new(), Vec::new(), Vec::new());
+    for (r, e) in examples.iter().enumerate() {
+        let len = e.ids.len().saturating_sub(1).min(t);
+        let count = (0..len).filter(|&i| e.target[i + 1]).count();
+        for i in (0..len).filter(|&i| e.target[i + 1]) {
+            at.push((r * t + i) as i64);
+            next.push(e.ids[i + 1] as i64);
+            weight.push(if per_row_mean {
+                1.0 / count as f32
+            } else {
+                1.0 / n.max(1) as f32
+            });
+        }
     }
+    let k = at.len();
+    let device = &base.device;
+    if k == 0 {
+        return hidden.sum().reshape([1]) * 0.0;
+    }
+    let d = hidden.dims()[2];
+    let rows = hidden.reshape([b * t, d]).select(
+        0,
+        Tensor::<1, Int>::from_data(TensorData::new(at, [k]), device),
+    );
+    let lp = log_softmax(base.model.logits(rows.unsqueeze_dim(0)), 2);
+    let next = Tensor::<3, Int>::from_data(TensorData::new(next, [1, k, 1]), device);
+    let picked = lp.gather(2, next).reshape([k]);
+    let weight = Tensor::<1>::from_data(TensorData::new(weight, [k]), device);
+    (picked.neg() * weight).sum().reshape([1])
 }
 
 /// The trainable view of an adapter on the autodiff device.

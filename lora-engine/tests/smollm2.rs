@@ -39,3 +39,39 @@ fn smollm2_names_the_capital_of_france() {
     .unwrap();
     assert!(g.text.contains("Berlin"), "{:?}", g.text);
 }
+
+#[test]
+fn smollm2_quantized_kernels_match_the_f32_path() {
+    use openledger_lora::WeightFormat;
+    let Some(path) = openledger_lora::models::default_model_path() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("SmolLM2 is not installed; run lora-engine/setup.sh");
+        }
+        eprintln!("SmolLM2 not installed; skipping (run lora-engine/setup.sh)");
+        return;
+    };
+    let dev = Device::flex();
+    let blocks = BaseModel::load_with(&path, &dev, WeightFormat::AsStored).unwrap();
+    let dense = BaseModel::load_with(&path, &dev, WeightFormat::F32).unwrap();
+    let text = blocks
+        .tokenizer
+        .instruction_prompt("Name the capital of France.")
+        + "The capital";
+    let ids = blocks.tokenizer.encode(&text).unwrap();
+    let a = openledger_lora::generate::last_logits(&blocks, &ids).unwrap();
+    let b = openledger_lora::generate::last_logits(&dense, &ids).unwrap();
+    let top = b.iter().fold(0f32, |m, x| m.max(x.abs()));
+    let d = a
+        .iter()
+        .zip(&b)
+        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    assert!(d <= 1e-3 * top, "logits differ by {d} (largest {top})");
+    for p in [
+        "Name the capital of France.",
+        "Name the capital of Germany.",
+    ] {
+        let ga = generate(&blocks, p, 16, &Sampling::default(), None).unwrap();
+        let gb = generate(&dense, p, 16, &Sampling::default(), None).unwrap();
+        assert_eq!(ga.text, gb.text);
+    }
+}

@@ -1,281 +1,167 @@
-//! Genesis validators the Cosmos way: each validator signs a `MsgCreateValidator` (a *gentx*)
-//! with its account key and its node's consensus key, `collect-gentxs` puts them all into
-//! `genesis.json` (`app_state.genutil.gen_txs`) and wires the nodes as persistent peers, and
-//! `InitChain` runs them through the ante pipeline and the staking module.
+//! Making and editing `genesis.json`: `init` (with every module's default genesis, from the
+//! state machine itself), `genesis add-account`, `collect-gentxs` and `validate`, which runs a
+//! genesis through the real state machine on a throw-away store.
 //!
-//! A gentx file (`config/gentx/gentx-<node-id>.json`) holds the signed `TxRaw` in base64 and, for
-//! people reading it, what it does.
+//! Genesis validators come the Cosmos way: each validator signs a `MsgCreateValidator` (a
+//! *gentx*, see `openledgerd genesis gentx`) with its account key and its node's consensus key,
+//! `collect-gentxs` puts them all into `app_state.genutil.gen_txs` and wires the nodes as
+//! persistent peers, and `InitChain` runs them through the ante pipeline and staking
+//! ([`openledger_state_machine::genutil`]).
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use anyhow::{Context, anyhow, bail};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
-use cosmrs::crypto::secp256k1::SigningKey;
-use cosmrs::proto::cosmos::staking::v1beta1 as pb;
-use openledger_framework::error::SdkError;
+use openledger_framework::BlockInfo;
 use openledger_framework::store::Storage;
-use openledger_framework::{AbciError, Address, BlockInfo, Coins, Dec, pack_any};
-use openledger_staking::types::encode_consensus_pubkey;
-use openledger_staking::{ValidatorUpdate, valoper};
-use serde::{Deserialize, Serialize};
+use openledger_staking::ValidatorUpdate;
+use openledger_state_machine::ante::{AnteConfig, MAX_TX_BYTES};
+use openledger_state_machine::genutil::GenTxFile;
+use openledger_state_machine::{AppCore, STORE_PREFIXES};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-use crate::ante::AnteConfig;
-use crate::config::{Home, read_json, write_json};
-use crate::state_machine::{AppCore, STORE_PREFIXES};
+use crate::home::{AppConfig, DEFAULT_ABCI_ADDR, Home, node_id, read_json, write_json};
 
-/// Gas a gentx may use (it runs in genesis, where nothing is charged, but the meter still counts).
-const GENTX_GAS: u64 = 1_000_000;
-
-/// One `app_state.genutil.gen_txs` entry and one gentx file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct GenTxFile {
-    /// The signed `TxRaw`, base64.
-    pub tx: String,
-    /// For readers: the validator this creates (the chain reads only `tx`).
-    #[serde(default)]
-    pub moniker: String,
-    #[serde(default)]
-    pub operator: String,
-    #[serde(default)]
-    pub self_delegation: String,
-    /// `node-id@host:port` of the validator's node, which `collect-gentxs` makes a peer.
-    #[serde(default)]
-    pub peer: String,
-}
-
-/// The gentx bytes in a genesis `app_state` (none when there is no `genutil` section).
-pub fn gentxs_of(app_state: &Value) -> Result<Vec<Vec<u8>>, AbciError> {
-    let Some(list) = app_state.get("genutil").and_then(|g| g.get("gen_txs")) else {
-        return Ok(Vec::new());
-    };
-    let bad = |i: usize, e: String| -> AbciError {
-        SdkError::InvalidRequest(format!("genutil.gen_txs[{i}]: {e}")).into()
-    };
-    let items = list
-        .as_array()
-        .ok_or_else(|| bad(0, "gen_txs is not a list".into()))?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let b64 = match item {
-                Value::String(s) => s.clone(),
-                other => {
-                    serde_json::from_value::<GenTxFile>(other.clone())
-                        .map_err(|e| bad(i, e.to_string()))?
-                        .tx
-                }
-            };
-            B64.decode(b64.trim())
-                .map_err(|e| bad(i, format!("tx is not base64: {e}")))
-        })
-        .collect()
-}
-
-/// The node's consensus key (`config/priv_validator_key.json`, written by `cometbft init`).
-pub fn consensus_pubkey(home: &Home) -> anyhow::Result<[u8; 32]> {
-    let path = home.config_dir().join("priv_validator_key.json");
-    let v = read_json(&path)?;
-    let ty = v["pub_key"]["type"].as_str().unwrap_or_default();
-    if ty != "tendermint/PubKeyEd25519" {
-        bail!("{}: unsupported consensus key type {ty:?}", path.display());
-    }
-    let bytes = B64
-        .decode(v["pub_key"]["value"].as_str().unwrap_or_default())
-        .with_context(|| format!("{}: pub_key.value is not base64", path.display()))?;
-    bytes
-        .try_into()
-        .map_err(|_| anyhow!("{}: not a 32-byte ed25519 key", path.display()))
-}
-
-/// `comet show-validator`: the consensus public key as `create-validator --pubkey` takes it.
-pub fn show_validator(home: &Home) -> anyhow::Result<Value> {
-    Ok(json!({
-        "@type": "/cosmos.crypto.ed25519.PubKey",
-        "key": B64.encode(consensus_pubkey(home)?),
-    }))
-}
-
-/// Parses `comet show-validator`'s JSON (or a bare base64 key) into an ed25519 key.
-pub fn parse_pubkey_json(s: &str) -> anyhow::Result<[u8; 32]> {
-    let key = match serde_json::from_str::<Value>(s) {
-        Ok(v) => {
-            let ty = v["@type"].as_str().unwrap_or_default();
-            if ty != "/cosmos.crypto.ed25519.PubKey" {
-                bail!("--pubkey: expected @type /cosmos.crypto.ed25519.PubKey, got {ty:?}");
-            }
-            v["key"].as_str().unwrap_or_default().to_string()
-        }
-        Err(_) => s.trim().to_string(),
-    };
-    B64.decode(&key)
-        .map_err(|e| anyhow!("--pubkey: key is not base64: {e}"))?
-        .try_into()
-        .map_err(|_| anyhow!("--pubkey: an ed25519 key has 32 bytes"))
-}
-
-/// The node id (`sha256(node pubkey)[..20]`, hex), as `cometbft show-node-id` prints it.
-pub fn node_id(home: &Home) -> anyhow::Result<String> {
-    let path = home.config_dir().join("node_key.json");
-    let v = read_json(&path)?;
-    let bytes = B64
-        .decode(v["priv_key"]["value"].as_str().unwrap_or_default())
-        .with_context(|| format!("{}: priv_key.value is not base64", path.display()))?;
-    if bytes.len() != 64 {
-        bail!("{}: not an ed25519 key", path.display());
-    }
-    Ok(hex::encode(&Sha256::digest(&bytes[32..])[..20]))
-}
-
-/// The validator's commission and self-delegation settings (the SDK's flags and defaults).
-#[derive(Debug, Clone)]
-pub struct ValidatorSettings {
-    pub moniker: String,
-    pub identity: String,
-    pub website: String,
-    pub security_contact: String,
-    pub details: String,
-    pub commission_rate: String,
-    pub commission_max_rate: String,
-    pub commission_max_change_rate: String,
-    pub min_self_delegation: String,
-}
-
-/// A `MsgCreateValidator` for `operator` with consensus key `pubkey`.
-#[allow(deprecated)]
-pub fn create_validator_msg(
-    operator: &Address,
-    pubkey: &[u8; 32],
-    amount: &Coins,
-    s: &ValidatorSettings,
-) -> anyhow::Result<pb::MsgCreateValidator> {
-    let [coin] = amount.to_proto().try_into().map_err(|_| {
-        anyhow!("the self-delegation is one coin of the bond denom, e.g. 1000000000uopen")
-    })?;
-    let rate = |what: &str, v: &str| -> anyhow::Result<String> {
-        let d: Dec = v.parse().map_err(|e| anyhow!("--{what}: {e}"))?;
-        Ok(d.atomics().to_string())
-    };
-    let min_self: u128 = s
-        .min_self_delegation
-        .parse()
-        .map_err(|_| anyhow!("--min-self-delegation must be an integer amount of uopen"))?;
-    Ok(pb::MsgCreateValidator {
-        description: Some(pb::Description {
-            moniker: s.moniker.clone(),
-            identity: s.identity.clone(),
-            website: s.website.clone(),
-            security_contact: s.security_contact.clone(),
-            details: s.details.clone(),
-        }),
-        commission: Some(pb::CommissionRates {
-            rate: rate("commission-rate", &s.commission_rate)?,
-            max_rate: rate("commission-max-rate", &s.commission_max_rate)?,
-            max_change_rate: rate("commission-max-change-rate", &s.commission_max_change_rate)?,
-        }),
-        min_self_delegation: min_self.to_string(),
-        delegator_address: String::new(),
-        validator_address: valoper(operator),
-        pubkey: Some(encode_consensus_pubkey(pubkey)),
-        value: Some(coin),
-    })
-}
-
-/// The p2p port of the node (`p2p.laddr` in `config.toml`).
-fn p2p_port(home: &Home) -> anyhow::Result<u16> {
-    let text = std::fs::read_to_string(home.comet_toml())
-        .with_context(|| format!("reading {}", home.comet_toml().display()))?;
-    let doc: toml::Table = text.parse()?;
-    let laddr = doc
-        .get("p2p")
-        .and_then(|p| p.get("laddr"))
-        .and_then(|l| l.as_str())
-        .unwrap_or(crate::config::DEFAULT_P2P_LADDR);
-    laddr
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .ok_or_else(|| anyhow!("config.toml p2p.laddr {laddr:?} has no port"))
-}
-
-pub fn gentx_dir(home: &Home) -> PathBuf {
-    home.config_dir().join("gentx")
-}
-
-/// `genesis gentx`: signs a `MsgCreateValidator` with `key` (account number 0, sequence 0, no
-/// fee, as the SDK does for gentxs) and writes it to `config/gentx/`. The key's account must be
-/// in genesis with at least the self-delegation.
-pub fn gentx(
+/// `openledgerd init`: CometBFT config and keys (by the real `cometbft init`), a genesis without
+/// validators (they come from gentxs), and `app.toml`.
+pub fn init(
     home: &Home,
-    key: &SigningKey,
+    moniker: &str,
     chain_id: &str,
-    amount: &Coins,
-    settings: &ValidatorSettings,
-    ip: &str,
-    output: Option<&Path>,
-) -> anyhow::Result<PathBuf> {
-    let genesis = read_json(&home.genesis())?;
-    if genesis["chain_id"].as_str() != Some(chain_id) {
+    cometbft: &Path,
+    overwrite: bool,
+) -> anyhow::Result<()> {
+    if home.genesis().exists() && !overwrite {
         bail!(
-            "--chain-id {chain_id} differs from genesis.json's {}",
-            genesis["chain_id"]
+            "{} already exists; use --overwrite to replace it",
+            home.genesis().display()
         );
     }
-    let operator = crate::keyring::address_of(key)?;
-    let held = genesis_balance(&genesis, &operator)?;
-    for c in amount.iter() {
-        if held.amount_of(&c.denom) < c.amount {
-            bail!(
-                "account {operator} has {} in genesis, less than the self-delegation {amount}; \
-                 add it with `genesis add-account` first",
-                held
-            );
-        }
+    if overwrite {
+        let _ = std::fs::remove_file(home.genesis());
     }
-    let pubkey = consensus_pubkey(home)?;
-    let msg = create_validator_msg(&operator, &pubkey, amount, settings)?;
-    let peer = format!("{}@{ip}:{}", node_id(home)?, p2p_port(home)?);
-    let bytes = crate::client::sign_tx(
-        key,
-        chain_id,
-        0,
-        0,
-        vec![pack_any(&msg)],
-        &peer,
-        GENTX_GAS,
-        &Coins::new(),
-    )?;
-    let file = GenTxFile {
-        tx: B64.encode(&bytes),
-        moniker: settings.moniker.clone(),
-        operator: valoper(&operator),
-        self_delegation: amount.to_string(),
-        peer,
-    };
-    let path = match output {
-        Some(p) => p.to_path_buf(),
-        None => {
-            let dir = gentx_dir(home);
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            dir.join(format!("gentx-{}.json", node_id(home)?))
+    std::fs::create_dir_all(&home.0).with_context(|| format!("creating {}", home.0.display()))?;
+    let status = Command::new(cometbft)
+        .arg("init")
+        .arg("--home")
+        .arg(&home.0)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .with_context(|| format!("running {} init", cometbft.display()))?;
+    if !status.success() {
+        bail!("cometbft init failed ({status})");
+    }
+
+    // Genesis: our chain-id and an app_state in the Cosmos shape.
+    let mut genesis = read_json(&home.genesis())?;
+    genesis["chain_id"] = serde_json::json!(chain_id);
+    genesis["initial_height"] = serde_json::json!("1");
+    // Validators come from gentxs (`genesis gentx`, `genesis collect-gentxs`): InitChain
+    // returns the set staking makes of them, so CometBFT's own list stays empty.
+    genesis["validators"] = serde_json::json!([]);
+    genesis["app_state"] = serde_json::json!({
+        "auth": {
+            "params": {
+                "max_memo_characters": "256",
+                "tx_sig_limit": "7",
+                "tx_size_cost_per_byte": "10",
+                "sig_verify_cost_ed25519": "590",
+                "sig_verify_cost_secp256k1": "1000"
+            },
+            "accounts": []
+        },
+        "bank": {
+            "params": { "send_enabled": [], "default_send_enabled": true },
+            "balances": [],
+            "supply": [],
+            "denom_metadata": []
         }
-    };
-    write_json(&path, &serde_json::to_value(&file)?)?;
-    Ok(path)
+    });
+    // Every other module's defaults, so that each param is in the file to read and edit.
+    if let Some(app_state) = genesis["app_state"].as_object_mut() {
+        app_state.extend(default_app_state()?);
+    }
+    write_json(&home.genesis(), &genesis)?;
+
+    // CometBFT settings: our moniker; the tx indexer on (GetTx needs it).
+    let path = home.comet_toml();
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut doc: toml::Table = text
+        .parse()
+        .with_context(|| format!("parsing {}", path.display()))?;
+    doc.insert("moniker".into(), toml::Value::String(moniker.into()));
+    doc.insert(
+        "proxy_app".into(),
+        toml::Value::String(DEFAULT_ABCI_ADDR.into()),
+    );
+    if let Some(toml::Value::Table(idx)) = doc.get_mut("tx_index") {
+        idx.insert("indexer".into(), toml::Value::String("kv".into()));
+    }
+    // A mempool for bursts of ~10k txs (CometBFT's default holds 5,000).
+    if let Some(toml::Value::Table(mempool)) = doc.get_mut("mempool") {
+        mempool.insert("size".into(), toml::Value::Integer(20_000));
+        mempool.insert(
+            "max_tx_bytes".into(),
+            toml::Value::Integer(MAX_TX_BYTES as i64),
+        );
+    }
+    // Adapter weights travel in transactions: the RPC must take a request that carries one
+    // (base64 in JSON is 4/3 of the bytes).
+    if let Some(toml::Value::Table(rpc)) = doc.get_mut("rpc") {
+        rpc.insert(
+            "max_body_bytes".into(),
+            toml::Value::Integer(2 * MAX_TX_BYTES as i64),
+        );
+    }
+    if let Some(toml::Value::Table(p2p)) = doc.get_mut("p2p") {
+        p2p.insert("allow_duplicate_ip".into(), toml::Value::Boolean(true));
+        p2p.insert("addr_book_strict".into(), toml::Value::Boolean(false));
+    }
+    std::fs::write(&path, toml::to_string(&doc)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+
+    AppConfig::default().save(home)?;
+    Ok(())
 }
 
-fn genesis_balance(genesis: &Value, addr: &Address) -> anyhow::Result<Coins> {
-    let bech = addr.to_bech32();
-    let balances = genesis["app_state"]["bank"]["balances"]
-        .as_array()
-        .context("genesis app_state.bank.balances is not a list")?;
-    match balances.iter().find(|b| b["address"] == bech.as_str()) {
-        None => Ok(Coins::new()),
-        Some(b) => Ok(serde_json::from_value(b["coins"].clone())?),
+/// `genesis add-account`: an account with a balance in `genesis.json`.
+pub fn add_genesis_account(
+    home: &Home,
+    address: &openledger_framework::Address,
+    coins: &openledger_framework::Coins,
+) -> anyhow::Result<()> {
+    let mut genesis = read_json(&home.genesis())?;
+    let addr = address.to_bech32();
+    let app_state = genesis
+        .get_mut("app_state")
+        .context("genesis has no app_state; run init first")?;
+    let accounts = app_state["auth"]["accounts"]
+        .as_array_mut()
+        .context("genesis app_state.auth.accounts is not a list")?;
+    if accounts.iter().any(|a| a["address"] == addr) {
+        bail!("account {addr} already exists in genesis");
     }
+    let number = accounts.len();
+    accounts.push(serde_json::json!({
+        "@type": "/cosmos.auth.v1beta1.BaseAccount",
+        "address": addr,
+        "pub_key": null,
+        "account_number": number.to_string(),
+        "sequence": "0"
+    }));
+    let balances = app_state["bank"]["balances"]
+        .as_array_mut()
+        .context("genesis app_state.bank.balances is not a list")?;
+    balances.push(serde_json::json!({ "address": addr, "coins": coins }));
+    // Keep the declared supply equal to the sum of balances.
+    let mut total = openledger_framework::Coins::new();
+    for b in balances.iter() {
+        let c: openledger_framework::Coins = serde_json::from_value(b["coins"].clone())?;
+        total = total.checked_add(&c)?;
+    }
+    app_state["bank"]["supply"] = serde_json::to_value(&total)?;
+    write_json(&home.genesis(), &genesis)
 }
 
 /// What `collect-gentxs` did.
@@ -291,7 +177,7 @@ pub struct Collected {
 pub fn collect_gentxs(home: &Home, dir: Option<&Path>) -> anyhow::Result<Collected> {
     let dir = dir
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| gentx_dir(home));
+        .unwrap_or_else(|| home.gentx_dir());
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -1,11 +1,13 @@
-//! The node's home directory: CometBFT's `config/` and `data/` plus OpenLedger's `app.toml`,
-//! `data/application.db` and keyrings, and `init` / `genesis add-account`.
+//! The node's home directory: CometBFT's `config/` and `data/` (with the node's keys) plus
+//! OpenLedger's `app.toml`, `data/application.db` and keyrings.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 pub const DEFAULT_CHAIN_ID: &str = "openledger-local-1";
 pub const DEFAULT_MIN_GAS_PRICES: &str = "0.025uopen";
@@ -38,6 +40,10 @@ impl Home {
     }
     pub fn app_db(&self) -> PathBuf {
         self.0.join("data").join("application.db")
+    }
+    /// Where `genesis gentx` writes and `collect-gentxs` reads gentx files.
+    pub fn gentx_dir(&self) -> PathBuf {
+        self.config_dir().join("gentx")
     }
 }
 
@@ -98,144 +104,6 @@ impl AppConfig {
     }
 }
 
-/// Finds the `cometbft` binary: an explicit path, then `PATH`, then `$(go env GOPATH)/bin`.
-pub fn find_cometbft(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
-    if let Some(p) = explicit {
-        if p.is_file() {
-            return Ok(p.to_path_buf());
-        }
-        bail!("--cometbft-bin {} does not exist", p.display());
-    }
-    if let Some(paths) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&paths) {
-            let candidate = dir.join("cometbft");
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    let gopath = Command::new("go")
-        .args(["env", "GOPATH"])
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/go")));
-    if let Some(gopath) = gopath {
-        let candidate = PathBuf::from(gopath).join("bin").join("cometbft");
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
-    }
-    bail!(
-        "cometbft not found on PATH or in $(go env GOPATH)/bin; run `make setup` or pass --cometbft-bin"
-    )
-}
-
-/// `openledgerd init`: CometBFT config and keys (by the real `cometbft init`), a genesis without
-/// validators (they come from gentxs), and `app.toml`.
-pub fn init(
-    home: &Home,
-    moniker: &str,
-    chain_id: &str,
-    cometbft: &Path,
-    overwrite: bool,
-) -> anyhow::Result<()> {
-    if home.genesis().exists() && !overwrite {
-        bail!(
-            "{} already exists; use --overwrite to replace it",
-            home.genesis().display()
-        );
-    }
-    if overwrite {
-        let _ = std::fs::remove_file(home.genesis());
-    }
-    std::fs::create_dir_all(&home.0).with_context(|| format!("creating {}", home.0.display()))?;
-    let status = Command::new(cometbft)
-        .arg("init")
-        .arg("--home")
-        .arg(&home.0)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .with_context(|| format!("running {} init", cometbft.display()))?;
-    if !status.success() {
-        bail!("cometbft init failed ({status})");
-    }
-
-    // Genesis: our chain-id and an app_state in the Cosmos shape.
-    let mut genesis = read_json(&home.genesis())?;
-    genesis["chain_id"] = serde_json::json!(chain_id);
-    genesis["initial_height"] = serde_json::json!("1");
-    // Validators come from gentxs (`genesis gentx`, `genesis collect-gentxs`): InitChain
-    // returns the set staking makes of them, so CometBFT's own list stays empty.
-    genesis["validators"] = serde_json::json!([]);
-    genesis["app_state"] = serde_json::json!({
-        "auth": {
-            "params": {
-                "max_memo_characters": "256",
-                "tx_sig_limit": "7",
-                "tx_size_cost_per_byte": "10",
-                "sig_verify_cost_ed25519": "590",
-                "sig_verify_cost_secp256k1": "1000"
-            },
-            "accounts": []
-        },
-        "bank": {
-            "params": { "send_enabled": [], "default_send_enabled": true },
-            "balances": [],
-            "supply": [],
-            "denom_metadata": []
-        }
-    });
-    // Every other module's defaults, so that each param is in the file to read and edit.
-    if let Some(app_state) = genesis["app_state"].as_object_mut() {
-        app_state.extend(crate::gentx::default_app_state()?);
-    }
-    write_json(&home.genesis(), &genesis)?;
-
-    // CometBFT settings: our moniker; the tx indexer on (GetTx needs it).
-    let path = home.comet_toml();
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let mut doc: toml::Table = text
-        .parse()
-        .with_context(|| format!("parsing {}", path.display()))?;
-    doc.insert("moniker".into(), toml::Value::String(moniker.into()));
-    doc.insert(
-        "proxy_app".into(),
-        toml::Value::String(DEFAULT_ABCI_ADDR.into()),
-    );
-    if let Some(toml::Value::Table(idx)) = doc.get_mut("tx_index") {
-        idx.insert("indexer".into(), toml::Value::String("kv".into()));
-    }
-    // A mempool for bursts of ~10k txs (CometBFT's default holds 5,000).
-    if let Some(toml::Value::Table(mempool)) = doc.get_mut("mempool") {
-        mempool.insert("size".into(), toml::Value::Integer(20_000));
-        mempool.insert(
-            "max_tx_bytes".into(),
-            toml::Value::Integer(crate::ante::MAX_TX_BYTES as i64),
-        );
-    }
-    // Adapter weights travel in transactions: the RPC must take a request that carries one
-    // (base64 in JSON is 4/3 of the bytes).
-    if let Some(toml::Value::Table(rpc)) = doc.get_mut("rpc") {
-        rpc.insert(
-            "max_body_bytes".into(),
-            toml::Value::Integer(2 * crate::ante::MAX_TX_BYTES as i64),
-        );
-    }
-    if let Some(toml::Value::Table(p2p)) = doc.get_mut("p2p") {
-        p2p.insert("allow_duplicate_ip".into(), toml::Value::Boolean(true));
-        p2p.insert("addr_book_strict".into(), toml::Value::Boolean(false));
-    }
-    std::fs::write(&path, toml::to_string(&doc)?)
-        .with_context(|| format!("writing {}", path.display()))?;
-
-    AppConfig::default().save(home)?;
-    Ok(())
-}
-
 pub fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -247,41 +115,59 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> anyhow::Result<()> 
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// `genesis add-account`: an account with a balance in `genesis.json`.
-pub fn add_genesis_account(
-    home: &Home,
-    address: &openledger_framework::Address,
-    coins: &openledger_framework::Coins,
-) -> anyhow::Result<()> {
-    let mut genesis = read_json(&home.genesis())?;
-    let addr = address.to_bech32();
-    let app_state = genesis
-        .get_mut("app_state")
-        .context("genesis has no app_state; run init first")?;
-    let accounts = app_state["auth"]["accounts"]
-        .as_array_mut()
-        .context("genesis app_state.auth.accounts is not a list")?;
-    if accounts.iter().any(|a| a["address"] == addr) {
-        bail!("account {addr} already exists in genesis");
+/// The node's consensus key (`config/priv_validator_key.json`, written by `cometbft init`).
+pub fn consensus_pubkey(home: &Home) -> anyhow::Result<[u8; 32]> {
+    let path = home.config_dir().join("priv_validator_key.json");
+    let v = read_json(&path)?;
+    let ty = v["pub_key"]["type"].as_str().unwrap_or_default();
+    if ty != "tendermint/PubKeyEd25519" {
+        bail!("{}: unsupported consensus key type {ty:?}", path.display());
     }
-    let number = accounts.len();
-    accounts.push(serde_json::json!({
-        "@type": "/cosmos.auth.v1beta1.BaseAccount",
-        "address": addr,
-        "pub_key": null,
-        "account_number": number.to_string(),
-        "sequence": "0"
-    }));
-    let balances = app_state["bank"]["balances"]
-        .as_array_mut()
-        .context("genesis app_state.bank.balances is not a list")?;
-    balances.push(serde_json::json!({ "address": addr, "coins": coins }));
-    // Keep the declared supply equal to the sum of balances.
-    let mut total = openledger_framework::Coins::new();
-    for b in balances.iter() {
-        let c: openledger_framework::Coins = serde_json::from_value(b["coins"].clone())?;
-        total = total.checked_add(&c)?;
+    let bytes = B64
+        .decode(v["pub_key"]["value"].as_str().unwrap_or_default())
+        .with_context(|| format!("{}: pub_key.value is not base64", path.display()))?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow!("{}: not a 32-byte ed25519 key", path.display()))
+}
+
+/// The node id (`sha256(node pubkey)[..20]`, hex), as `cometbft show-node-id` prints it.
+pub fn node_id(home: &Home) -> anyhow::Result<String> {
+    let path = home.config_dir().join("node_key.json");
+    let v = read_json(&path)?;
+    let bytes = B64
+        .decode(v["priv_key"]["value"].as_str().unwrap_or_default())
+        .with_context(|| format!("{}: priv_key.value is not base64", path.display()))?;
+    if bytes.len() != 64 {
+        bail!("{}: not an ed25519 key", path.display());
     }
-    app_state["bank"]["supply"] = serde_json::to_value(&total)?;
-    write_json(&home.genesis(), &genesis)
+    Ok(hex::encode(&Sha256::digest(&bytes[32..])[..20]))
+}
+
+/// The p2p port of the node (`p2p.laddr` in `config.toml`).
+pub fn p2p_port(home: &Home) -> anyhow::Result<u16> {
+    let text = std::fs::read_to_string(home.comet_toml())
+        .with_context(|| format!("reading {}", home.comet_toml().display()))?;
+    let doc: toml::Table = text.parse()?;
+    let laddr = doc
+        .get("p2p")
+        .and_then(|p| p.get("laddr"))
+        .and_then(|l| l.as_str())
+        .unwrap_or(DEFAULT_P2P_LADDR);
+    laddr
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| anyhow!("config.toml p2p.laddr {laddr:?} has no port"))
+}
+
+/// The node's moniker (`moniker` in `config.toml`).
+pub fn moniker(home: &Home) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(home.comet_toml())?;
+    let doc: toml::Table = text.parse()?;
+    Ok(doc
+        .get("moniker")
+        .and_then(|m| m.as_str())
+        .unwrap_or("validator")
+        .to_string())
 }

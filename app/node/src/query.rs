@@ -1,15 +1,17 @@
-//! Query helpers shared by ABCI `Query` and the gRPC server: choosing the snapshot for a height,
-//! and the `Simulate` request/response shapes.
+//! Reads of the state, shared by ABCI `Query` and the gRPC server: ABCI `Query` itself,
+//! choosing the snapshot for a height, and the `Simulate` request/response shapes.
 
 use cosmrs::proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult};
 use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse, TxRaw};
 use openledger_framework::AbciError;
 use openledger_framework::error::SdkError;
-use openledger_framework::store::Snapshot;
+use openledger_framework::store::{KvRead, Snapshot};
+use openledger_state_machine::{self as state_machine, AppCore, ChainMeta, TxOutcome};
 use prost::Message;
+use tendermint::abci::Code;
+use tendermint::v0_38::abci::{request, response};
 
-use crate::abci::to_abci_events;
-use crate::state_machine::{AppCore, ChainMeta, TxOutcome};
+use crate::events::to_abci_events;
 
 /// The snapshot at `height` (0: the latest), with the chain metadata of that version.
 pub fn at_height(core: &AppCore, height: u64) -> Result<(Snapshot, Option<ChainMeta>), AbciError> {
@@ -77,4 +79,76 @@ pub fn simulate_response(o: &TxOutcome) -> Vec<u8> {
         }),
     }
     .encode_to_vec()
+}
+
+/// ABCI `Query`: gRPC method paths through the query router, `store/<module>/key` (with
+/// ICS-23 proofs when `prove`), and `app/simulate`.
+pub fn abci_query(core: &AppCore, q: request::Query) -> response::Query {
+    let result = at_height(core, q.height.value()).and_then(|(snapshot, meta)| {
+        let height = meta.as_ref().map_or(0, |m| m.height);
+        if let Some(rest) = q.path.strip_prefix("store/") {
+            let module = rest.strip_suffix("/key").unwrap_or(rest);
+            let key_str = std::str::from_utf8(&q.data)
+                .map_err(|_| SdkError::InvalidRequest("store keys are UTF-8".into()))?;
+            let key = format!("{module}/{key_str}");
+            if q.prove {
+                let (value, proof) = snapshot.get_with_proof(&key)?;
+                let ops = proof
+                    .proofs
+                    .iter()
+                    .zip([key.clone(), module.to_string()])
+                    .map(|(p, k)| tendermint::merkle::proof::ProofOp {
+                        field_type: "ics23:jmt".into(),
+                        key: k.into_bytes(),
+                        data: prost::Message::encode_to_vec(p),
+                    })
+                    .collect();
+                Ok((
+                    value.unwrap_or_default(),
+                    Some(tendermint::merkle::proof::ProofOps { ops }),
+                    height,
+                ))
+            } else {
+                Ok((snapshot.get(&key)?.unwrap_or_default(), None, height))
+            }
+        } else if q.path == "app/simulate" || q.path == "/cosmos.tx.v1beta1.Service/Simulate" {
+            let meta = meta.unwrap_or_default();
+            let bytes = if q.path == "app/simulate" {
+                q.data.to_vec()
+            } else {
+                simulate_request_tx(&q.data)?
+            };
+            let o = state_machine::simulate(core, &snapshot, &meta, &bytes);
+            if o.code != 0 {
+                return Err(openledger_framework::AbciError::new(
+                    o.codespace,
+                    o.code,
+                    o.log,
+                ));
+            }
+            Ok((simulate_response(&o), None, height))
+        } else {
+            Ok((
+                core.queries.route(&q.path, &snapshot, &q.data)?,
+                None,
+                height,
+            ))
+        }
+    });
+    match result {
+        Ok((value, proof, height)) => response::Query {
+            code: Code::Ok,
+            key: q.data,
+            value: value.into(),
+            proof,
+            height: height.try_into().unwrap_or_default(),
+            ..Default::default()
+        },
+        Err(e) => response::Query {
+            code: Code::from(e.code),
+            codespace: e.codespace,
+            log: e.message,
+            ..Default::default()
+        },
+    }
 }

@@ -1,140 +1,361 @@
-//! The client side of Datanets and models: contributing a JSONL file in batches, verifying
-//! record proofs, reading a lora-engine adapter directory, and the module queries as JSON.
+//! `tx datanet` and `query datanet`: creating Datanets, contributing JSONL files, reviews,
+//! versions, record proofs checked here, exports for training.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow, bail};
-use cosmrs::crypto::secp256k1::SigningKey;
-use openledger_datanet::Schema;
-use openledger_framework::pack_any;
+use anyhow::{Context, anyhow};
+use clap::{Subcommand, ValueEnum};
 use openledger_proto::openledger::datanet::v1 as dn;
-use openledger_proto::openledger::models::v1 as md;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tonic::transport::Channel;
 
-use crate::client::{self, BroadcastMode, FeeOptions};
+use super::common::{FromKey, QueryCtx, TxFlags, addresses, send_one, sender_of};
+use super::output::{Output, to_json};
+use crate::client::{self, datanet, keyring};
 
-/// Largest reply the CLI accepts (adapter weights come back whole).
-const MAX_REPLY_BYTES: usize = crate::grpc::MAX_MESSAGE_BYTES;
-
-fn status(s: tonic::Status) -> anyhow::Error {
-    anyhow!("{}", s.message())
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerdictArg {
+    Accept,
+    Reject,
 }
 
-/// Any generated message as proto3 JSON (the shape `grpcurl` prints).
-pub fn to_json<T: serde::Serialize>(v: &T) -> anyhow::Result<Value> {
-    Ok(serde_json::to_value(v)?)
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    Pending,
+    Accepted,
+    Rejected,
 }
 
-fn datanet_client(ch: &Channel) -> dn::query_client::QueryClient<Channel> {
-    dn::query_client::QueryClient::new(ch.clone()).max_decoding_message_size(MAX_REPLY_BYTES)
+#[derive(Subcommand)]
+pub enum DatanetTx {
+    /// Create a Datanet owned by --from.
+    Create {
+        name: String,
+        /// JSON schema file the records must satisfy.
+        #[arg(long)]
+        schema: PathBuf,
+        /// Comma-separated curator addresses (or key names).
+        #[arg(long, value_delimiter = ',', required = true)]
+        curators: Vec<String>,
+        #[arg(long, default_value_t = 1)]
+        review_quorum: u32,
+        /// Bond escrowed per record, e.g. 1000uopen (empty: none).
+        #[arg(long, default_value = "")]
+        bond: String,
+        #[arg(long, default_value_t = 16 * 1024)]
+        max_record_bytes: u64,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Licence of the data (an SPDX identifier or URL).
+        #[arg(long, default_value = "")]
+        license: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Contribute the records of a JSONL file (one JSON object per line), in as many
+    /// transactions as it takes; reports each refused line with its reason.
+    Contribute {
+        datanet_id: u64,
+        file: PathBuf,
+        /// Most bytes of records per transaction.
+        #[arg(long, default_value_t = 256 * 1024)]
+        batch_bytes: usize,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Review records as a curator.
+    Review {
+        datanet_id: u64,
+        #[arg(required = true)]
+        record_ids: Vec<u64>,
+        #[arg(long, value_enum)]
+        verdict: VerdictArg,
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Freeze the accepted records into a new version (owner only).
+    CutVersion {
+        datanet_id: u64,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Replace the curators and quorum (owner only).
+    UpdateCurators {
+        datanet_id: u64,
+        #[arg(long, value_delimiter = ',', required = true)]
+        curators: Vec<String>,
+        #[arg(long)]
+        review_quorum: u32,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
 }
 
-fn models_client(ch: &Channel) -> md::query_client::QueryClient<Channel> {
-    md::query_client::QueryClient::new(ch.clone()).max_decoding_message_size(MAX_REPLY_BYTES)
+#[derive(Subcommand)]
+pub enum DatanetQuery {
+    /// One Datanet.
+    Show {
+        id: u64,
+    },
+    /// Every Datanet.
+    List,
+    /// Records of a Datanet, filtered by status and contributor.
+    Records {
+        id: u64,
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        #[arg(long, default_value = "")]
+        contributor: String,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
+    /// A version (0: the latest).
+    Version {
+        id: u64,
+        version: u64,
+    },
+    /// A record's inclusion proof in a version, verified here against the version root.
+    Proof {
+        id: u64,
+        version: u64,
+        record_id: u64,
+    },
+    /// Write the records of a version as JSONL for training (each with its record `id`).
+    Export {
+        id: u64,
+        version: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// A contributor's records (in one Datanet, or in all with --datanet 0).
+    Stats {
+        contributor: String,
+        #[arg(long, default_value_t = 0)]
+        datanet: u64,
+    },
+    Params,
 }
 
-pub async fn datanet(ch: &Channel, id: u64) -> anyhow::Result<dn::Datanet> {
-    datanet_client(ch)
-        .datanet(dn::QueryDatanetRequest { id })
-        .await
-        .map_err(status)?
-        .into_inner()
-        .datanet
-        .ok_or_else(|| anyhow!("datanet {id} not found"))
-}
-
-pub async fn datanet_params(ch: &Channel) -> anyhow::Result<dn::Params> {
-    datanet_client(ch)
-        .params(dn::QueryParamsRequest {})
-        .await
-        .map_err(status)?
-        .into_inner()
-        .params
-        .ok_or_else(|| anyhow!("no datanet params"))
-}
-
-pub async fn datanets(ch: &Channel) -> anyhow::Result<dn::QueryDatanetsResponse> {
-    Ok(datanet_client(ch)
-        .datanets(dn::QueryDatanetsRequest { pagination: None })
-        .await
-        .map_err(status)?
-        .into_inner())
-}
-
-pub async fn records(
-    ch: &Channel,
-    datanet_id: u64,
-    status_filter: dn::RecordStatus,
-    contributor: &str,
-    limit: u64,
-    offset: u64,
-) -> anyhow::Result<dn::QueryRecordsResponse> {
-    Ok(datanet_client(ch)
-        .records(dn::QueryRecordsRequest {
+pub fn tx(rt: &tokio::runtime::Runtime, home: &Path, cmd: DatanetTx) -> anyhow::Result<()> {
+    match cmd {
+        DatanetTx::Create {
+            name,
+            schema,
+            curators,
+            review_quorum,
+            bond,
+            max_record_bytes,
+            description,
+            license,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let schema_text = std::fs::read_to_string(&schema)
+                .with_context(|| format!("reading {}", schema.display()))?;
+            openledger_datanet::Schema::parse(&schema_text)
+                .map_err(|e| anyhow!("{}: {e}", schema.display()))?;
+            let bond = if bond.is_empty() {
+                None
+            } else {
+                Some(
+                    bond.parse::<openledger_framework::Coin>()
+                        .map_err(|e| anyhow!("--bond: {e}"))?
+                        .to_proto(),
+                )
+            };
+            let msg = dn::MsgCreateDatanet {
+                owner: keyring::address_of(&sender.key)?.to_bech32(),
+                name: name.clone(),
+                description,
+                schema: schema_text,
+                curators: addresses(home, flags.keyring_backend, &curators)?,
+                review_quorum,
+                contribution_bond: bond,
+                max_record_bytes,
+                license,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!("create datanet {name:?}"),
+                &msg,
+            )
+        }
+        DatanetTx::Contribute {
             datanet_id,
-            status: status_filter as i32,
-            contributor: contributor.to_string(),
-            pagination: Some(cosmrs::proto::cosmos::base::query::v1beta1::PageRequest {
-                limit,
-                offset,
-                count_total: true,
-                ..Default::default()
-            }),
-        })
-        .await
-        .map_err(status)?
-        .into_inner())
+            file,
+            batch_bytes,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let report = rt.block_on(async {
+                let ch = client::connect(&flags.grpc_addr).await?;
+                let progress = flags.output == Output::Text
+                    && std::io::IsTerminal::is_terminal(&std::io::stderr());
+                datanet::contribute_file(&ch, &sender, datanet_id, &file, batch_bytes, progress)
+                    .await
+            })?;
+            if flags.output == Output::Json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "contributed {} of {} records to datanet {datanet_id} in {} transaction(s)",
+                    report.contributed,
+                    report.lines,
+                    report.txs.len()
+                );
+                if let (Some(first), Some(last)) =
+                    (report.record_ids.first(), report.record_ids.last())
+                {
+                    println!("record ids {first}..={last}");
+                }
+                for r in &report.rejected {
+                    println!("line {}: rejected: {}", r.line, r.reason);
+                }
+            }
+            Ok(())
+        }
+        DatanetTx::Review {
+            datanet_id,
+            record_ids,
+            verdict,
+            reason,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = dn::MsgReview {
+                curator: keyring::address_of(&sender.key)?.to_bech32(),
+                datanet_id,
+                record_ids: record_ids.clone(),
+                verdict: match verdict {
+                    VerdictArg::Accept => dn::Verdict::Accept,
+                    VerdictArg::Reject => dn::Verdict::Reject,
+                } as i32,
+                reason,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!(
+                    "review {} record(s) of datanet {datanet_id}",
+                    record_ids.len()
+                ),
+                &msg,
+            )
+        }
+        DatanetTx::CutVersion {
+            datanet_id,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = dn::MsgCutVersion {
+                owner: keyring::address_of(&sender.key)?.to_bech32(),
+                datanet_id,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!("cut a version of datanet {datanet_id}"),
+                &msg,
+            )
+        }
+        DatanetTx::UpdateCurators {
+            datanet_id,
+            curators,
+            review_quorum,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = dn::MsgUpdateCurators {
+                owner: keyring::address_of(&sender.key)?.to_bech32(),
+                datanet_id,
+                curators: addresses(home, flags.keyring_backend, &curators)?,
+                review_quorum,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!("update the curators of datanet {datanet_id}"),
+                &msg,
+            )
+        }
+    }
 }
 
-pub async fn version(ch: &Channel, datanet_id: u64, version: u64) -> anyhow::Result<dn::Version> {
-    datanet_client(ch)
-        .version(dn::QueryVersionRequest {
-            datanet_id,
+pub async fn query(q: &QueryCtx, cmd: DatanetQuery) -> anyhow::Result<Value> {
+    let ch = &q.channel().await?;
+    match cmd {
+        DatanetQuery::Show { id } => to_json(&datanet::datanet(ch, id).await?),
+        DatanetQuery::List => to_json(&datanet::datanets(ch).await?),
+        DatanetQuery::Records {
+            id,
+            status,
+            contributor,
+            limit,
+            offset,
+        } => {
+            let status = match status {
+                None => dn::RecordStatus::Unspecified,
+                Some(StatusArg::Pending) => dn::RecordStatus::Pending,
+                Some(StatusArg::Accepted) => dn::RecordStatus::Accepted,
+                Some(StatusArg::Rejected) => dn::RecordStatus::Rejected,
+            };
+            to_json(&datanet::records(ch, id, status, &contributor, limit, offset).await?)
+        }
+        DatanetQuery::Version { id, version } => to_json(&datanet::version(ch, id, version).await?),
+        DatanetQuery::Proof {
+            id,
             version,
-        })
-        .await
-        .map_err(status)?
-        .into_inner()
-        .version
-        .ok_or_else(|| anyhow!("version {version} of datanet {datanet_id} not found"))
-}
-
-pub async fn contributor_stats(
-    ch: &Channel,
-    contributor: &str,
-    datanet_id: u64,
-) -> anyhow::Result<dn::QueryContributorStatsResponse> {
-    Ok(datanet_client(ch)
-        .contributor_stats(dn::QueryContributorStatsRequest {
-            contributor: contributor.to_string(),
-            datanet_id,
-        })
-        .await
-        .map_err(status)?
-        .into_inner())
+            record_id,
+        } => proof(ch, id, version, record_id).await,
+        DatanetQuery::Export { id, version, out } => {
+            let n = datanet::export_version(ch, id, version, &out).await?;
+            Ok(
+                json!({"datanet_id": id, "version": version, "records": n, "out": out.display().to_string()}),
+            )
+        }
+        DatanetQuery::Stats {
+            contributor,
+            datanet,
+        } => to_json(&datanet::contributor_stats(ch, &contributor, datanet).await?),
+        DatanetQuery::Params => to_json(&datanet::datanet_params(ch).await?),
+    }
 }
 
 /// A record's inclusion proof, checked here against the version (root and record count) fetched
 /// on its own — the only thing the check trusts — recomputing the leaf from the record's id and
 /// content.
-pub async fn proof(
+async fn proof(
     ch: &Channel,
     datanet_id: u64,
     version_no: u64,
     record_id: u64,
 ) -> anyhow::Result<Value> {
-    let p = datanet_client(ch)
-        .record_proof(dn::QueryRecordProofRequest {
-            datanet_id,
-            version: version_no,
-            record_id,
-        })
-        .await
-        .map_err(status)?
-        .into_inner();
-    let v = version(ch, datanet_id, version_no).await?;
+    let p = datanet::record_proof(ch, datanet_id, version_no, record_id).await?;
+    let v = datanet::version(ch, datanet_id, version_no).await?;
     let record = p
         .record
         .clone()
@@ -162,433 +383,4 @@ pub async fn proof(
         "proof does NOT verify against the version root".to_string()
     });
     Ok(out)
-}
-
-/// Writes the records of a version as JSONL, one record per line with its chain record id added
-/// as `"id"` (what lora-engine trains on and reports influence scores against). Returns the
-/// number of records.
-pub async fn export_version(
-    ch: &Channel,
-    datanet_id: u64,
-    version_no: u64,
-    out: &Path,
-) -> anyhow::Result<usize> {
-    let v = version(ch, datanet_id, version_no).await?;
-    let mut text = String::new();
-    for id in &v.record_ids {
-        let r = datanet_client(ch)
-            .record(dn::QueryRecordRequest {
-                datanet_id,
-                record_id: *id,
-            })
-            .await
-            .map_err(status)?
-            .into_inner()
-            .record
-            .ok_or_else(|| anyhow!("record {id} not found"))?;
-        let mut obj: serde_json::Map<String, Value> = serde_json::from_str(&r.content)
-            .with_context(|| format!("record {id} is not a JSON object"))?;
-        obj.insert("id".into(), json!(id.to_string()));
-        text.push_str(&serde_json::to_string(&obj)?);
-        text.push('\n');
-    }
-    std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
-    Ok(v.record_ids.len())
-}
-
-pub async fn base_model(ch: &Channel, id: u64) -> anyhow::Result<md::BaseModel> {
-    models_client(ch)
-        .base_model(md::QueryBaseModelRequest { id })
-        .await
-        .map_err(status)?
-        .into_inner()
-        .base_model
-        .ok_or_else(|| anyhow!("base model {id} not found"))
-}
-
-pub async fn base_models(ch: &Channel) -> anyhow::Result<md::QueryBaseModelsResponse> {
-    Ok(models_client(ch)
-        .base_models(md::QueryBaseModelsRequest { pagination: None })
-        .await
-        .map_err(status)?
-        .into_inner())
-}
-
-pub async fn adapter(ch: &Channel, id: u64) -> anyhow::Result<md::Adapter> {
-    models_client(ch)
-        .adapter(md::QueryAdapterRequest { id })
-        .await
-        .map_err(status)?
-        .into_inner()
-        .adapter
-        .ok_or_else(|| anyhow!("adapter {id} not found"))
-}
-
-pub async fn adapters(
-    ch: &Channel,
-    base_model_id: u64,
-    datanet_id: u64,
-) -> anyhow::Result<md::QueryAdaptersResponse> {
-    Ok(models_client(ch)
-        .adapters(md::QueryAdaptersRequest {
-            base_model_id,
-            datanet_id,
-            pagination: None,
-        })
-        .await
-        .map_err(status)?
-        .into_inner())
-}
-
-pub async fn adapter_weights(ch: &Channel, id: u64) -> anyhow::Result<Vec<u8>> {
-    let r = models_client(ch)
-        .adapter_weights(md::QueryAdapterWeightsRequest { id })
-        .await
-        .map_err(status)?
-        .into_inner();
-    let actual = hex::encode(Sha256::digest(&r.weights));
-    if actual != r.weights_sha256 {
-        bail!(
-            "adapter {id}: weights hash {actual} does not match the registered {}",
-            r.weights_sha256
-        );
-    }
-    Ok(r.weights)
-}
-
-pub async fn provenance(
-    ch: &Channel,
-    adapter_id: u64,
-) -> anyhow::Result<md::QueryProvenanceResponse> {
-    Ok(models_client(ch)
-        .provenance(md::QueryProvenanceRequest { adapter_id })
-        .await
-        .map_err(status)?
-        .into_inner())
-}
-
-/// How a transaction is signed and sent.
-pub struct Sender {
-    pub key: SigningKey,
-    pub chain_id: String,
-    pub fee: FeeOptions,
-    pub memo: String,
-    pub mode: BroadcastMode,
-}
-
-impl Sender {
-    pub async fn send(
-        &self,
-        ch: &Channel,
-        msgs: Vec<cosmrs::Any>,
-    ) -> anyhow::Result<cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse> {
-        client::sign_and_broadcast(
-            ch,
-            &self.key,
-            &self.chain_id,
-            msgs,
-            &self.memo,
-            &self.fee,
-            self.mode,
-        )
-        .await
-    }
-}
-
-/// One line of a JSONL file that did not go on chain, and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Rejected {
-    pub line: usize,
-    pub reason: String,
-}
-
-/// One transaction of a contribution.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ContributeTx {
-    pub txhash: String,
-    pub height: i64,
-    pub records: usize,
-    pub first_record_id: u64,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ContributeReport {
-    pub datanet_id: u64,
-    pub lines: usize,
-    pub contributed: usize,
-    pub record_ids: Vec<u64>,
-    pub txs: Vec<ContributeTx>,
-    pub rejected: Vec<Rejected>,
-}
-
-/// The index at the start of a datanet error about one record of a message
-/// (`record 3: does not match the schema: …`).
-fn record_index(message: &str) -> Option<(usize, String)> {
-    let at = message.find("record ")?;
-    let rest = &message[at + "record ".len()..];
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let after = rest[digits.len()..].strip_prefix(": ")?;
-    let reason = after
-        .split(" (codespace")
-        .next()
-        .unwrap_or(after)
-        .to_string();
-    Some((digits.parse().ok()?, reason))
-}
-
-/// Splits the lines of a JSONL file into records, checking each against the Datanet's rules
-/// first (the same schema code the chain runs), then sends them in transactions of at most
-/// `batch_bytes` of content, dropping (and reporting) any record the chain still refuses.
-pub async fn contribute_file(
-    ch: &Channel,
-    sender: &Sender,
-    datanet_id: u64,
-    path: &Path,
-    batch_bytes: usize,
-    progress: bool,
-) -> anyhow::Result<ContributeReport> {
-    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let d = datanet(ch, datanet_id).await?;
-    let params = datanet_params(ch).await?;
-    let schema = Schema::parse(&d.schema).map_err(|e| anyhow!("datanet schema: {e}"))?;
-    let contributor = crate::keyring::address_of(&sender.key)?;
-
-    let mut rejected = Vec::new();
-    let mut pending: Vec<(usize, String)> = Vec::new();
-    let mut seen = std::collections::BTreeMap::new();
-    let mut lines = 0;
-    for (i, raw) in text.split(|b| *b == b'\n').enumerate() {
-        let line = i + 1;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        lines += 1;
-        let reject = |reason: String| Rejected { line, reason };
-        let Ok(content) = std::str::from_utf8(raw) else {
-            rejected.push(reject("not valid UTF-8".into()));
-            continue;
-        };
-        if content.len() as u64 > d.max_record_bytes {
-            rejected.push(reject(format!(
-                "{} bytes is over the datanet's limit of {} bytes",
-                content.len(),
-                d.max_record_bytes
-            )));
-            continue;
-        }
-        if let Err(e) = schema.validate(content) {
-            rejected.push(reject(format!("does not match the schema: {e}")));
-            continue;
-        }
-        let sha: [u8; 32] = Sha256::digest(content.as_bytes()).into();
-        if let Some(first) = seen.insert(sha, line) {
-            rejected.push(reject(format!("duplicate of line {first}")));
-            continue;
-        }
-        pending.push((line, content.to_string()));
-    }
-
-    let bar = if progress {
-        indicatif::ProgressBar::new(pending.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} contributing [{bar:40}] {pos}/{len} records ({per_sec}, eta {eta})",
-        )?
-        .progress_chars("=> "),
-    );
-    let max_records = params.max_records_per_msg.max(1) as usize;
-    let mut report = ContributeReport {
-        datanet_id,
-        lines,
-        contributed: 0,
-        record_ids: Vec::new(),
-        txs: Vec::new(),
-        rejected: Vec::new(),
-    };
-    let mut rest = pending.as_slice();
-    while !rest.is_empty() {
-        let mut take = 0;
-        let mut bytes = 0;
-        while take < rest.len() && take < max_records {
-            let len = rest[take].1.len();
-            if take > 0 && bytes + len > batch_bytes {
-                break;
-            }
-            bytes += len;
-            take += 1;
-        }
-        let mut batch: Vec<(usize, String)> = rest[..take].to_vec();
-        rest = &rest[take..];
-        // The chain may still refuse a record (a duplicate of one already on chain): drop it,
-        // report it, and try the rest of the batch again.
-        let resp = loop {
-            if batch.is_empty() {
-                break None;
-            }
-            let msg = dn::MsgContribute {
-                contributor: contributor.to_bech32(),
-                datanet_id,
-                records: batch.iter().map(|(_, c)| c.clone()).collect(),
-            };
-            // Refused in the block (raw log) or already at simulation (the error).
-            let failure = match sender.send(ch, vec![pack_any(&msg)]).await {
-                Ok(r) if r.code == 0 => break Some(r),
-                Ok(r) => anyhow!("contribution failed (code {}): {}", r.code, r.raw_log),
-                Err(e) => e,
-            };
-            match record_index(&failure.to_string()) {
-                Some((i, reason)) if i < batch.len() => {
-                    let (line, _) = batch.remove(i);
-                    rejected.push(Rejected { line, reason });
-                    bar.inc(1);
-                }
-                _ => return Err(failure),
-            }
-        };
-        let Some(resp) = resp else { continue };
-        let first = client::event_attr(&resp, "contribute", "first_record_id")
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
-        if sender.mode == BroadcastMode::Block && first == 0 {
-            bail!("tx {} committed without a contribute event", resp.txhash);
-        }
-        report
-            .record_ids
-            .extend((0..batch.len() as u64).map(|i| first + i));
-        report.contributed += batch.len();
-        report.txs.push(ContributeTx {
-            txhash: resp.txhash,
-            height: resp.height,
-            records: batch.len(),
-            first_record_id: first,
-        });
-        bar.inc(batch.len() as u64);
-    }
-    bar.finish_and_clear();
-    rejected.sort_by_key(|r| r.line);
-    report.rejected = rejected;
-    Ok(report)
-}
-
-/// What `tx models publish-adapter` reads from a lora-engine adapter directory
-/// (`adapter.safetensors`, `adapter_config.json`, and `train_report.json` if present).
-#[derive(Debug, Clone)]
-pub struct AdapterDir {
-    pub name: String,
-    pub weights: Vec<u8>,
-    pub weights_sha256: String,
-    pub base_weights_sha256: String,
-    pub config: md::TrainingConfig,
-    pub metrics: md::Metrics,
-}
-
-/// A float from a JSON file as a plain decimal string (`2e-3` → `"0.002"`); the chain keeps no
-/// floats.
-fn decimal(v: f64) -> anyhow::Result<String> {
-    if !v.is_finite() || v < 0.0 {
-        bail!("{v} is not a non-negative number");
-    }
-    let s = format!("{v:.9}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    Ok(if s.is_empty() { "0".into() } else { s.into() })
-}
-
-pub fn read_adapter_dir(dir: &Path) -> anyhow::Result<AdapterDir> {
-    let weights_path = dir.join("adapter.safetensors");
-    let weights = std::fs::read(&weights_path)
-        .with_context(|| format!("reading {}", weights_path.display()))?;
-    let cfg_path = dir.join("adapter_config.json");
-    let cfg: Value = serde_json::from_str(
-        &std::fs::read_to_string(&cfg_path)
-            .with_context(|| format!("reading {}", cfg_path.display()))?,
-    )
-    .with_context(|| format!("parsing {}", cfg_path.display()))?;
-    let weights_sha256 = hex::encode(Sha256::digest(&weights));
-    if let Some(declared) = cfg["adapter_sha256"].as_str()
-        && !declared.is_empty()
-        && declared != weights_sha256
-    {
-        bail!(
-            "{}: adapter_sha256 {declared} does not match adapter.safetensors ({weights_sha256})",
-            cfg_path.display()
-        );
-    }
-    let num = |v: &Value, what: &str| -> anyhow::Result<f64> {
-        v.as_f64()
-            .ok_or_else(|| anyhow!("{}: `{what}` is missing", cfg_path.display()))
-    };
-    let training = &cfg["training"];
-    let config = md::TrainingConfig {
-        rank: u32::try_from(num(&cfg["rank"], "rank")? as u64)?,
-        alpha: decimal(num(&cfg["alpha"], "alpha")?)?,
-        target_modules: cfg["targets"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|t| t.as_str().map_or_else(|| t.to_string(), str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        epochs: training["epochs"].as_u64().unwrap_or(0) as u32,
-        learning_rate: decimal(training["lr"].as_f64().unwrap_or(0.0))?,
-        seed: training["seed"].as_u64().unwrap_or(0),
-    };
-    let mut metrics = md::Metrics::default();
-    let report_path = dir.join("train_report.json");
-    if let Ok(text) = std::fs::read_to_string(&report_path) {
-        let report: Value = serde_json::from_str(&text)
-            .with_context(|| format!("parsing {}", report_path.display()))?;
-        let last = |k: &str| -> anyhow::Result<String> {
-            match report[k]
-                .as_array()
-                .and_then(|a| a.last())
-                .and_then(|p| p[1].as_f64())
-            {
-                Some(v) => decimal(v),
-                None => Ok(String::new()),
-            }
-        };
-        metrics.train_loss = last("train_loss")?;
-        metrics.eval_loss = last("eval_loss")?;
-    }
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "adapter".into());
-    Ok(AdapterDir {
-        name,
-        weights,
-        weights_sha256,
-        base_weights_sha256: cfg["base"]["sha256"].as_str().unwrap_or("").to_string(),
-        config,
-        metrics,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_failing_record_in_a_chain_error() {
-        assert_eq!(
-            record_index(
-                "failed to execute message; message index: 0: record 3: duplicate of record 7 (codespace: datanet, code: 7)"
-            ),
-            Some((3, "duplicate of record 7".into()))
-        );
-        assert_eq!(record_index("record 3 not found in datanet 1"), None);
-    }
-
-    #[test]
-    fn floats_become_decimal_strings() {
-        assert_eq!(decimal(2e-3).unwrap(), "0.002");
-        assert_eq!(decimal(16.0).unwrap(), "16");
-        assert_eq!(decimal(0.0).unwrap(), "0");
-        assert!(decimal(f64::NAN).is_err());
-    }
 }

@@ -1,12 +1,12 @@
-//! The client side of CosmWasm in wasmd's shape: reading and checking what `tx wasm …` sends
-//! (wasm files, JSON messages, salts, funds), the `query wasm …` calls as JSON, and the code id
-//! and contract address read back from a transaction's events.
+//! `tx wasm` and `query wasm`, in wasmd's shape: reading and checking what `tx wasm …` sends
+//! (wasm files, JSON messages, salts, funds) and the `query wasm …` calls as JSON. The code id
+//! and contract address a tx made are printed from its events ([`super::output::made`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use base64::Engine;
-use cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse;
+use clap::{Args, Subcommand};
 use cosmrs::proto::cosmos::base::query::v1beta1::PageRequest;
 use cosmrs::proto::cosmos::base::v1beta1::Coin;
 use cosmrs::proto::cosmwasm::wasm::v1 as wasm;
@@ -14,15 +14,135 @@ use openledger_framework::{Address, Coins};
 use serde_json::{Value, json};
 use tonic::transport::Channel;
 
-/// Largest reply the CLI accepts (`query wasm code` returns the whole bytecode).
-const MAX_REPLY_BYTES: usize = crate::grpc::MAX_MESSAGE_BYTES;
+use super::common::{FromKey, QueryCtx, TxFlags, resolve_address, send_one, sender_of};
+use super::output::snake_case;
+use crate::client::keyring::{self, Backend};
+use crate::client::{MAX_REPLY_BYTES, status};
+
+/// Who may migrate a new contract: exactly one of `--admin` and `--no-admin`, as in wasmd.
+#[derive(Args, Clone)]
+pub struct AdminArgs {
+    /// Admin of the contract (address or key name), who may migrate it.
+    #[arg(long)]
+    admin: Option<String>,
+    /// No admin: the contract can never be migrated.
+    #[arg(long)]
+    no_admin: bool,
+}
+
+#[derive(Subcommand)]
+pub enum WasmTx {
+    /// Upload a wasm file (raw or gzip'd); prints the code id.
+    Store {
+        file: PathBuf,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Instantiate a stored code: `instantiate <code-id> <json>`; prints the contract address.
+    Instantiate {
+        code_id: u64,
+        msg: String,
+        #[arg(long)]
+        label: String,
+        #[command(flatten)]
+        admin: AdminArgs,
+        /// Coins sent to the new contract.
+        #[arg(long, default_value = "")]
+        amount: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Instantiate at a predictable address: `instantiate2 <code-id> <json> <salt-hex>`.
+    Instantiate2 {
+        code_id: u64,
+        msg: String,
+        salt: String,
+        #[arg(long)]
+        label: String,
+        #[command(flatten)]
+        admin: AdminArgs,
+        #[arg(long, default_value = "")]
+        amount: String,
+        /// Include the message in the address derivation.
+        #[arg(long)]
+        fix_msg: bool,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Execute a contract: `execute <contract> <json>`.
+    Execute {
+        contract: String,
+        msg: String,
+        /// Coins sent with the message.
+        #[arg(long, default_value = "")]
+        amount: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Migrate a contract to a new code (admin only): `migrate <contract> <new-code-id> <json>`.
+    Migrate {
+        contract: String,
+        new_code_id: u64,
+        msg: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Hand a contract to a new admin: `set-contract-admin <contract> <new-admin>`.
+    SetContractAdmin {
+        contract: String,
+        new_admin: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Remove a contract's admin for good.
+    ClearContractAdmin {
+        contract: String,
+        #[command(flatten)]
+        from: FromKey,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum WasmQuery {
+    /// Download a code's wasm: `code <code-id> <out-file>`.
+    Code { code_id: u64, out: PathBuf },
+    /// Every stored code.
+    ListCode,
+    /// The contracts instantiated from a code.
+    ListContractByCode { code_id: u64 },
+    /// A contract's info (code, creator, admin, label).
+    Contract { address: String },
+    /// A contract's state: a smart query or a raw key.
+    ContractState {
+        #[command(subcommand)]
+        cmd: ContractStateQuery,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ContractStateQuery {
+    /// Ask the contract: `smart <contract> <json>`.
+    Smart { address: String, query: String },
+    /// Read one key of its store: `raw <contract> <key-hex>`.
+    Raw { address: String, key_hex: String },
+}
 
 /// Rows per page when listing codes and contracts.
 const PAGE: u64 = 100;
-
-fn status(s: tonic::Status) -> anyhow::Error {
-    anyhow!("{}", s.message())
-}
 
 fn client(ch: &Channel) -> wasm::query_client::QueryClient<Channel> {
     wasm::query_client::QueryClient::new(ch.clone()).max_decoding_message_size(MAX_REPLY_BYTES)
@@ -73,27 +193,8 @@ pub fn contract_address(s: &str) -> anyhow::Result<String> {
         .to_bech32())
 }
 
-/// What a successful wasm tx made, for the text output: the code id of `store`, the contract
-/// address of `instantiate`.
-pub fn made(resp: &TxResponse) -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
-    if resp.code != 0 {
-        return out;
-    }
-    if let Some(id) = crate::client::event_attr(resp, "store_code", "code_id") {
-        out.push(("code_id", id));
-    }
-    if let Some(checksum) = crate::client::event_attr(resp, "store_code", "code_checksum") {
-        out.push(("checksum", checksum));
-    }
-    if let Some(addr) = crate::client::event_attr(resp, "instantiate", "_contract_address") {
-        out.push(("contract_address", addr));
-    }
-    out
-}
-
 fn code_info_json(c: &wasm::CodeInfoResponse) -> anyhow::Result<Value> {
-    let mut v = crate::client::snake_case(serde_json::to_value(c)?);
+    let mut v = snake_case(serde_json::to_value(c)?);
     // wasmd prints the checksum as upper-case hex.
     v["data_hash"] = json!(hex::encode_upper(&c.data_hash));
     Ok(v)
@@ -191,7 +292,7 @@ pub async fn contract(ch: &Channel, address: &str) -> anyhow::Result<Value> {
         .await
         .map_err(status)?
         .into_inner();
-    let mut v = crate::client::snake_case(serde_json::to_value(&resp)?);
+    let mut v = snake_case(serde_json::to_value(&resp)?);
     // Proto3 JSON leaves out empty strings; wasmd prints `"admin": ""` for a contract without.
     if let Some(info) = v["contract_info"].as_object_mut() {
         for key in ["admin", "ibc_port_id"] {
@@ -231,6 +332,180 @@ pub async fn raw(ch: &Channel, address: &str, key_hex: &str) -> anyhow::Result<V
     Ok(json!({"data": base64::engine::general_purpose::STANDARD.encode(&resp.data)}))
 }
 
+/// `--admin` / `--no-admin`: the admin's bech32 address, or empty for none.
+fn admin_of(home: &Path, backend: Backend, a: &AdminArgs) -> anyhow::Result<String> {
+    match (&a.admin, a.no_admin) {
+        (Some(_), true) => bail!("--admin and --no-admin exclude each other"),
+        (None, false) => bail!("give --admin <address> or --no-admin"),
+        (Some(admin), false) => Ok(resolve_address(home, backend, admin)?.to_bech32()),
+        (None, true) => Ok(String::new()),
+    }
+}
+
+pub fn tx(rt: &tokio::runtime::Runtime, home: &Path, cmd: WasmTx) -> anyhow::Result<()> {
+    use cosmrs::proto::cosmwasm::wasm::v1 as w;
+    match cmd {
+        WasmTx::Store { file, from, flags } => {
+            let code = read_wasm(&file)?;
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgStoreCode {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                wasm_byte_code: code,
+                instantiate_permission: None,
+            };
+            let what = format!(
+                "store {} ({} bytes)",
+                file.display(),
+                msg.wasm_byte_code.len()
+            );
+            send_one(rt, &sender, &flags, &what, &msg)
+        }
+        WasmTx::Instantiate {
+            code_id,
+            msg,
+            label,
+            admin,
+            amount,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgInstantiateContract {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                admin: admin_of(home, flags.keyring_backend, &admin)?,
+                code_id,
+                label,
+                msg: json_msg(&msg)?,
+                funds: funds(&amount)?,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!("instantiate code {code_id}"),
+                &msg,
+            )
+        }
+        WasmTx::Instantiate2 {
+            code_id,
+            msg,
+            salt,
+            label,
+            admin,
+            amount,
+            fix_msg,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgInstantiateContract2 {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                admin: admin_of(home, flags.keyring_backend, &admin)?,
+                code_id,
+                label,
+                msg: json_msg(&msg)?,
+                funds: funds(&amount)?,
+                salt: self::salt(&salt)?,
+                fix_msg,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!("instantiate2 code {code_id}"),
+                &msg,
+            )
+        }
+        WasmTx::Execute {
+            contract,
+            msg,
+            amount,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgExecuteContract {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                contract: contract_address(&contract)?,
+                msg: json_msg(&msg)?,
+                funds: funds(&amount)?,
+            };
+            send_one(rt, &sender, &flags, &format!("execute {contract}"), &msg)
+        }
+        WasmTx::Migrate {
+            contract,
+            new_code_id,
+            msg,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgMigrateContract {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                contract: contract_address(&contract)?,
+                code_id: new_code_id,
+                msg: json_msg(&msg)?,
+            };
+            let what = format!("migrate {contract} to code {new_code_id}");
+            send_one(rt, &sender, &flags, &what, &msg)
+        }
+        WasmTx::SetContractAdmin {
+            contract,
+            new_admin,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgUpdateAdmin {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                new_admin: resolve_address(home, flags.keyring_backend, &new_admin)?.to_bech32(),
+                contract: contract_address(&contract)?,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!("set the admin of {contract}"),
+                &msg,
+            )
+        }
+        WasmTx::ClearContractAdmin {
+            contract,
+            from,
+            flags,
+        } => {
+            let sender = sender_of(home, &from, &flags)?;
+            let msg = w::MsgClearAdmin {
+                sender: keyring::address_of(&sender.key)?.to_bech32(),
+                contract: contract_address(&contract)?,
+            };
+            send_one(
+                rt,
+                &sender,
+                &flags,
+                &format!("clear the admin of {contract}"),
+                &msg,
+            )
+        }
+    }
+}
+
+pub async fn query(q: &QueryCtx, cmd: WasmQuery) -> anyhow::Result<Value> {
+    let ch = &q.channel().await?;
+    match cmd {
+        WasmQuery::Code { code_id, out } => download_code(ch, code_id, &out).await,
+        WasmQuery::ListCode => list_code(ch).await,
+        WasmQuery::ListContractByCode { code_id } => list_contract_by_code(ch, code_id).await,
+        WasmQuery::Contract { address } => contract(ch, &address).await,
+        WasmQuery::ContractState {
+            cmd: ContractStateQuery::Smart { address, query },
+        } => smart(ch, &address, &query).await,
+        WasmQuery::ContractState {
+            cmd: ContractStateQuery::Raw { address, key_hex },
+        } => raw(ch, &address, &key_hex).await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,7 +527,7 @@ mod tests {
     #[test]
     fn field_names_as_wasmd_prints_them() {
         assert_eq!(
-            crate::client::snake_case(
+            snake_case(
                 json!({"contractInfo": {"codeId": "1", "ibcPortId": ""}, "a": [{"dataHash": 1}]})
             ),
             json!({"contract_info": {"code_id": "1", "ibc_port_id": ""}, "a": [{"data_hash": 1}]})

@@ -1,12 +1,22 @@
-//! The CLI's client side: building, signing and broadcasting transactions, and queries, over
-//! the node's gRPC endpoint (the standard Cosmos services).
+//! The client side of a node, over its gRPC endpoint (the standard Cosmos services): building,
+//! signing, simulating and broadcasting transactions, and reading accounts.
+//!
+//! - [`keyring`]: local keys;
+//! - [`datanet`]: Datanet reads, version export, contributing a JSONL file in batches;
+//! - [`models`]: model reads, the contents of a lora-engine adapter directory.
+//!
+//! Queries go through tonic's typed clients of the generated services (`query_client::…`).
+//! The client knows the node only by its wire protocol and limits; it never uses the CLI.
+
+pub mod datanet;
+pub mod keyring;
+pub mod models;
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::proto::cosmos::auth::v1beta1 as auth;
-use cosmrs::proto::cosmos::bank::v1beta1 as bank;
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse;
 use cosmrs::proto::cosmos::tx::v1beta1 as txv1;
 use cosmrs::tx::{Body, Fee, SignDoc, SignerInfo};
@@ -14,10 +24,17 @@ use cosmrs::{Any, Coin as CosmrsCoin};
 use openledger_framework::decimal::DecCoin;
 use openledger_framework::{Address, Coin, Coins};
 use prost::Message;
-use serde_json::{Value, json};
 use tonic::transport::Channel;
 
 pub const DEFAULT_GRPC: &str = "http://127.0.0.1:9090";
+
+/// Largest reply the client accepts (adapter weights and wasm code come back whole).
+pub const MAX_REPLY_BYTES: usize = openledger_node::grpc::MAX_MESSAGE_BYTES;
+
+/// A gRPC error as the message people read.
+pub fn status(s: tonic::Status) -> anyhow::Error {
+    anyhow!("{}", s.message())
+}
 pub const DEFAULT_GAS: u64 = 200_000;
 
 pub async fn connect(grpc: &str) -> anyhow::Result<Channel> {
@@ -162,6 +179,7 @@ pub async fn simulate(ch: &Channel, tx_bytes: Vec<u8>) -> anyhow::Result<u64> {
     Ok(resp.gas_info.map(|g| g.gas_used).unwrap_or(0))
 }
 
+/// `sync`: return once CheckTx accepted the tx; `block`: once it is in a block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BroadcastMode {
     Sync,
@@ -226,7 +244,7 @@ pub async fn sign_and_broadcast(
     fee: &FeeOptions,
     mode: BroadcastMode,
 ) -> anyhow::Result<TxResponse> {
-    let from = crate::keyring::address_of(key)?;
+    let from = keyring::address_of(key)?;
     let (number, sequence) = account_numbers(ch, &from).await?;
     let gas = match fee.gas {
         Some(g) => g,
@@ -243,7 +261,7 @@ pub async fn sign_and_broadcast(
                 sequence,
                 msgs.clone(),
                 memo,
-                crate::ante::MAX_GAS_WANTED,
+                openledger_state_machine::ante::MAX_GAS_WANTED,
                 // Simulation does not check the fee against the gas price, but it must pay one
                 // for the fee deduction's gas to be counted (else small txs, like a vote, run
                 // out of gas on delivery even with the 1.3 adjustment).
@@ -266,13 +284,6 @@ pub async fn sign_and_broadcast(
     broadcast(ch, tx, mode, Duration::from_secs(60)).await
 }
 
-fn event_json(e: &tendermint_proto::v0_38::abci::Event) -> Value {
-    json!({
-        "type": e.r#type,
-        "attributes": e.attributes.iter().map(|a| json!({"key": a.key, "value": a.value, "index": a.index})).collect::<Vec<_>>(),
-    })
-}
-
 /// The value of attribute `key` of the first `kind` event of a tx that has it.
 pub fn event_attr(resp: &TxResponse, kind: &str, key: &str) -> Option<String> {
     resp.events
@@ -283,253 +294,34 @@ pub fn event_attr(resp: &TxResponse, kind: &str, key: &str) -> Option<String> {
         .map(|a| a.value.clone())
 }
 
-/// A `TxResponse` in the Cosmos CLI's JSON shape.
-pub fn tx_response_json(r: &TxResponse) -> Value {
-    json!({
-        "height": r.height.to_string(),
-        "txhash": r.txhash,
-        "codespace": r.codespace,
-        "code": r.code,
-        "data": r.data,
-        "raw_log": r.raw_log,
-        "logs": [],
-        "info": r.info,
-        "gas_wanted": r.gas_wanted.to_string(),
-        "gas_used": r.gas_used.to_string(),
-        "tx": null,
-        "timestamp": r.timestamp,
-        "events": r.events.iter().map(event_json).collect::<Vec<_>>(),
-    })
+/// How a transaction is signed and sent.
+pub struct Sender {
+    pub key: SigningKey,
+    pub chain_id: String,
+    pub fee: FeeOptions,
+    pub memo: String,
+    pub mode: BroadcastMode,
 }
 
-pub fn coins_json(coins: &[cosmrs::proto::cosmos::base::v1beta1::Coin]) -> Value {
-    Value::Array(
-        coins
-            .iter()
-            .map(|c| json!({"denom": c.denom, "amount": c.amount}))
-            .collect(),
-    )
-}
-
-pub async fn query_balances(ch: &Channel, addr: &Address) -> anyhow::Result<Value> {
-    let mut q = bank::query_client::QueryClient::new(ch.clone());
-    let r = q
-        .all_balances(bank::QueryAllBalancesRequest {
-            address: addr.to_bech32(),
-            pagination: None,
-            resolve_denom: false,
-        })
+impl Sender {
+    pub async fn send(&self, ch: &Channel, msgs: Vec<Any>) -> anyhow::Result<TxResponse> {
+        sign_and_broadcast(
+            ch,
+            &self.key,
+            &self.chain_id,
+            msgs,
+            &self.memo,
+            &self.fee,
+            self.mode,
+        )
         .await
-        .map_err(|s| anyhow!("{}", s.message()))?
-        .into_inner();
-    let total = r.pagination.as_ref().map_or(0, |p| p.total);
-    Ok(
-        json!({"balances": coins_json(&r.balances), "pagination": {"next_key": null, "total": total.to_string()}}),
-    )
-}
-
-pub async fn query_total(ch: &Channel) -> anyhow::Result<Value> {
-    let mut q = bank::query_client::QueryClient::new(ch.clone());
-    let r = q
-        .total_supply(bank::QueryTotalSupplyRequest { pagination: None })
-        .await
-        .map_err(|s| anyhow!("{}", s.message()))?
-        .into_inner();
-    let total = r.pagination.as_ref().map_or(0, |p| p.total);
-    Ok(
-        json!({"supply": coins_json(&r.supply), "pagination": {"next_key": null, "total": total.to_string()}}),
-    )
-}
-
-pub async fn query_account(ch: &Channel, addr: &Address) -> anyhow::Result<Value> {
-    let mut q = auth::query_client::QueryClient::new(ch.clone());
-    let r = q
-        .account(auth::QueryAccountRequest {
-            address: addr.to_bech32(),
-        })
-        .await
-        .map_err(|s| anyhow!("{}", s.message()))?
-        .into_inner();
-    let any = r
-        .account
-        .ok_or_else(|| anyhow!("account {addr} not found"))?;
-    let base = match any.type_url.as_str() {
-        "/cosmos.auth.v1beta1.ModuleAccount" => auth::ModuleAccount::decode(any.value.as_slice())?
-            .base_account
-            .unwrap_or_default(),
-        _ => auth::BaseAccount::decode(any.value.as_slice())?,
-    };
-    let pub_key = base.pub_key.map(|pk| {
-        use base64::Engine;
-        let key = cosmrs::proto::cosmos::crypto::secp256k1::PubKey::decode(pk.value.as_slice())
-            .map(|k| k.key)
-            .unwrap_or_default();
-        json!({"@type": pk.type_url, "key": base64::engine::general_purpose::STANDARD.encode(key)})
-    });
-    Ok(json!({
-        "account": {
-            "@type": any.type_url,
-            "address": base.address,
-            "pub_key": pub_key,
-            "account_number": base.account_number.to_string(),
-            "sequence": base.sequence.to_string(),
-        }
-    }))
-}
-
-pub async fn query_tx(ch: &Channel, hash: &str) -> anyhow::Result<Value> {
-    let mut svc = txv1::service_client::ServiceClient::new(ch.clone());
-    let r = svc
-        .get_tx(txv1::GetTxRequest {
-            hash: hash.to_string(),
-        })
-        .await
-        .map_err(|s| anyhow!("{}", s.message()))?
-        .into_inner();
-    let tr = r
-        .tx_response
-        .ok_or_else(|| anyhow!("tx {hash} not found"))?;
-    Ok(tx_response_json(&tr))
-}
-
-pub async fn query_block(ch: &Channel, height: Option<u64>) -> anyhow::Result<Value> {
-    use cosmrs::proto::cosmos::base::tendermint::v1beta1 as tm;
-    let mut svc = tm::service_client::ServiceClient::new(ch.clone());
-    let (id, block) = match height {
-        None => {
-            let r = svc
-                .get_latest_block(tm::GetLatestBlockRequest {})
-                .await
-                .map_err(|s| anyhow!("{}", s.message()))?
-                .into_inner();
-            (r.block_id, r.block)
-        }
-        Some(h) => {
-            let r = svc
-                .get_block_by_height(tm::GetBlockByHeightRequest { height: h as i64 })
-                .await
-                .map_err(|s| anyhow!("{}", s.message()))?
-                .into_inner();
-            (r.block_id, r.block)
-        }
-    };
-    let block = block.ok_or_else(|| anyhow!("no block in response"))?;
-    let header = block.header.unwrap_or_default();
-    let time = header
-        .time
-        .map(|t| format!("{}.{:09}", t.seconds, t.nanos))
-        .unwrap_or_default();
-    Ok(json!({
-        "block_id": {"hash": id.map(|i| hex::encode_upper(i.hash)).unwrap_or_default()},
-        "block": {
-            "header": {
-                "chain_id": header.chain_id,
-                "height": header.height.to_string(),
-                "time": time,
-                "app_hash": hex::encode_upper(header.app_hash),
-                "proposer_address": hex::encode_upper(header.proposer_address),
-            },
-            "data": {"txs": block.data.map(|d| d.txs.len()).unwrap_or(0)},
-        }
-    }))
-}
-
-pub async fn status(ch: &Channel) -> anyhow::Result<Value> {
-    use cosmrs::proto::cosmos::base::node::v1beta1 as node;
-    use cosmrs::proto::cosmos::base::tendermint::v1beta1 as tm;
-    let mut svc = tm::service_client::ServiceClient::new(ch.clone());
-    let info = svc
-        .get_node_info(tm::GetNodeInfoRequest {})
-        .await
-        .map_err(|s| anyhow!("{}", s.message()))?
-        .into_inner();
-    let syncing = svc
-        .get_syncing(tm::GetSyncingRequest {})
-        .await
-        .map_err(|s| anyhow!("{}", s.message()))?
-        .into_inner();
-    let mut n = node::service_client::ServiceClient::new(ch.clone());
-    let st = n
-        .status(node::StatusRequest {})
-        .await
-        .map_err(|s| anyhow!("{}", s.message()))?
-        .into_inner();
-    let ni = info.default_node_info.unwrap_or_default();
-    Ok(json!({
-        "node_info": {"id": ni.default_node_id, "network": ni.network, "moniker": ni.moniker, "version": ni.version},
-        "sync_info": {
-            "latest_block_height": st.height.to_string(),
-            "latest_app_hash": hex::encode_upper(st.app_hash),
-            "catching_up": syncing.syncing,
-        },
-    }))
-}
-
-/// Prints `value` as JSON, or as indented `key: value` text.
-pub fn print(value: &Value, json_output: bool) {
-    if json_output {
-        println!("{value}");
-    } else {
-        let mut out = String::new();
-        text(value, 0, &mut out);
-        print!("{out}");
     }
 }
 
-fn text(v: &Value, indent: usize, out: &mut String) {
-    let pad = "  ".repeat(indent);
-    match v {
-        Value::Object(map) => {
-            for (k, v) in map {
-                match v {
-                    Value::Object(_) | Value::Array(_) if !is_empty(v) => {
-                        out.push_str(&format!("{pad}{k}:\n"));
-                        text(v, indent + 1, out);
-                    }
-                    _ => out.push_str(&format!("{pad}{k}: {}\n", scalar(v))),
-                }
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                out.push_str(&format!("{pad}-\n"));
-                text(item, indent + 1, out);
-            }
-        }
-        other => out.push_str(&format!("{pad}{}\n", scalar(other))),
-    }
-}
-
-fn is_empty(v: &Value) -> bool {
-    match v {
-        Value::Object(m) => m.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        _ => false,
-    }
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "null".into(),
-        Value::Array(_) => "[]".into(),
-        Value::Object(_) => "{}".into(),
-        other => other.to_string(),
-    }
-}
-
-/// One unary gRPC call by method path (`/cosmos.staking.v1beta1.Query/Validators`), for the
-/// query commands of the standard Cosmos services.
-pub async fn grpc_query<Req, Resp>(ch: &Channel, path: &str, req: Req) -> anyhow::Result<Resp>
-where
-    Req: prost::Message + 'static,
-    Resp: prost::Message + Default + 'static,
-{
-    grpc_query_at(ch, path, req, None).await
-}
-
-/// [`grpc_query`] on the state at `height` (the `x-cosmos-block-height` header; latest when
-/// `None`), so that several reads see one state.
+/// One unary gRPC call by method path (`/cosmos.staking.v1beta1.Query/Validators`), on the state
+/// at `height` (the `x-cosmos-block-height` header; latest when `None`), so that several reads
+/// see one state. For callers that pick methods at run time (tests); commands use the typed
+/// clients.
 pub async fn grpc_query_at<Req, Resp>(
     ch: &Channel,
     path: &str,
@@ -547,7 +339,7 @@ where
     let mut request = tonic::Request::new(req);
     if let Some(h) = height {
         request.metadata_mut().insert(
-            crate::grpc::HEIGHT_HEADER,
+            openledger_node::grpc::HEIGHT_HEADER,
             h.to_string()
                 .parse()
                 .map_err(|e| anyhow!("height header: {e}"))?,
@@ -563,53 +355,4 @@ where
         .await
         .map_err(|s| anyhow!("{}", s.message()))?;
     Ok(resp.into_inner())
-}
-
-/// Proto3 JSON with the proto field names (snake_case), as Cosmos CLIs print it.
-pub fn proto_json<T: serde::Serialize>(v: &T) -> anyhow::Result<Value> {
-    Ok(snake_case(serde_json::to_value(v)?))
-}
-
-pub fn snake_case(v: Value) -> Value {
-    match v {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| {
-                    let mut key = String::with_capacity(k.len() + 4);
-                    for ch in k.chars() {
-                        if ch.is_ascii_uppercase() {
-                            key.push('_');
-                            key.push(ch.to_ascii_lowercase());
-                        } else {
-                            key.push(ch);
-                        }
-                    }
-                    (key, snake_case(v))
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(snake_case).collect()),
-        other => other,
-    }
-}
-
-/// Rewrites the named fields, wherever they are, from the protobuf form of a `LegacyDec`
-/// (atomics: the value × 10^18) to its decimal form (`0.100000000000000000`).
-pub fn decimal_fields(v: &mut Value, names: &[&str]) {
-    match v {
-        Value::Object(map) => {
-            for (k, x) in map.iter_mut() {
-                if names.contains(&k.as_str())
-                    && let Value::String(s) = x
-                    && let Ok(atomics) = s.parse::<u128>()
-                {
-                    *s = openledger_framework::Dec::from_atomics(atomics).to_string();
-                } else {
-                    decimal_fields(x, names);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|x| decimal_fields(x, names)),
-        _ => {}
-    }
 }

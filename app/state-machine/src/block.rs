@@ -15,7 +15,7 @@ use prost::Message;
 
 use crate::ante::DecodedTx;
 use crate::meta::{ChainMeta, META_KEY};
-use crate::{AppCore, TxOutcome};
+use crate::app_core::{AppCore, TxOutcome};
 
 /// What `FinalizeBlock` is given besides the txs.
 #[derive(Debug, Clone, Default)]

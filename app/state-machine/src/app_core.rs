@@ -25,7 +25,7 @@ use openledger_staking::{
 use openledger_wasm::{ContractAccounts, WasmConfig, WasmDeps, WasmKeeper, WasmModule};
 use prost::Message;
 
-use crate::ante::{AnteConfig, DecodedTx, SigCache};
+use crate::ante::{self, AnteConfig, DecodedTx, SigCache};
 use crate::bindings::OpenLedgerBindings;
 
 /// Module store prefixes, which are also the substores of the multistore.

@@ -14,8 +14,8 @@ use parking_lot::Mutex;
 use prost::Message;
 
 use crate::ante::DecodedTx;
-use crate::meta::{ChainMeta, META_KEY};
 use crate::app_core::{AppCore, TxOutcome};
+use crate::meta::{ChainMeta, META_KEY};
 
 /// What `FinalizeBlock` is given besides the txs.
 #[derive(Debug, Clone, Default)]

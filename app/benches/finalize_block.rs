@@ -9,8 +9,8 @@
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use openledgerd::ante::AnteConfig;
-use openledgerd::state_machine::check_tx;
+use openledger_state_machine::ante::AnteConfig;
+use openledger_state_machine::check_tx;
 use openledgerd::testkit::TestChain;
 
 const ACCOUNTS: usize = 4000;

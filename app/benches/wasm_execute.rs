@@ -23,10 +23,10 @@ use openledger_framework::context::ExecMode;
 use openledger_framework::store::{KvRead, KvWrite, Overlay};
 use openledger_framework::{Address, Coins, Ctx, GasMeter, pack_any};
 use openledger_proto::openledger::models::v1::Adapter;
+use openledger_state_machine::AppCore;
+use openledger_state_machine::ante::AnteConfig;
+use openledger_state_machine::bindings::OpenLedgerBindings;
 use openledger_wasm::{WasmConfig, WasmDeps, WasmKeeper};
-use openledgerd::ante::AnteConfig;
-use openledgerd::bindings::OpenLedgerBindings;
-use openledgerd::state_machine::AppCore;
 use openledgerd::testkit::TestChain;
 use prost::Message;
 

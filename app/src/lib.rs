@@ -1,28 +1,23 @@
-//! `openledgerd`: the OpenLedger node and CLI.
+//! `openledgerd`: the OpenLedger node's binary, on top of two crates of its own:
 //!
-//! - [`state_machine`]: modules, router, tx execution and the block lifecycle;
-//! - [`ante`]: the ante pipeline shared by CheckTx, Simulate and FinalizeBlock;
-//! - [`abci`]: ABCI 2.0 for CometBFT; [`grpc`]: the Cosmos gRPC services;
-//! - [`node`]: `start` with the supervised `cometbft`; [`config`]: home, init, genesis;
-//! - [`keyring`], [`client`]: the CLI's keys, transactions and queries; [`loadtest`];
-//! - [`data_cli`]: the CLI's side of Datanets and models (batched contributions, proofs,
-//!   adapter directories).
-//! - [`bindings`]: OpenLedger's custom CosmWasm queries and messages on the host side;
-//!   [`wasm_cli`]: the CLI's side of `tx wasm` / `query wasm`.
+//! - [`openledger_state_machine`] (`app/state-machine`): modules in order, message routes, the
+//!   ante pipeline, the block lifecycle — knows nothing of the node or any client;
+//! - [`openledger_node`] (`app/node`): ABCI, gRPC, the home directory, genesis tooling,
+//!   `cometbft` supervision — uses the state machine, never the client or the CLI;
+//!
+//! and, here, what talks to a node from outside:
+//!
+//! - [`client`]: building, signing, simulating and broadcasting transactions, typed queries,
+//!   the keyring;
+//! - [`cli`]: the command line, one file per module (`tx`/`query`), keys, genesis, node;
+//! - [`loadtest`]: the load generator; [`testkit`]: an in-process chain for tests and benches.
+//!
+//! Imports run one way: cli → client → node → state machine (see `docs/architecture.md`).
 
-pub mod abci;
-pub mod ante;
-pub mod bindings;
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod cli;
 pub mod client;
-pub mod config;
-pub mod data_cli;
-pub mod gentx;
-pub mod grpc;
-pub mod keyring;
 pub mod loadtest;
-pub mod node;
-pub mod query;
-pub mod state_machine;
 #[doc(hidden)]
 pub mod testkit;
-pub mod wasm_cli;

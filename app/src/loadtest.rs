@@ -57,7 +57,7 @@ pub async fn run(opts: LoadtestOptions) -> anyhow::Result<LoadtestReport> {
     let keys: Vec<SigningKey> = (0..opts.accounts).map(|_| SigningKey::random()).collect();
     let addrs: Vec<Address> = keys
         .iter()
-        .map(crate::keyring::address_of)
+        .map(crate::client::keyring::address_of)
         .collect::<Result<_, _>>()?;
 
     // Gas for one send, measured once; every tx then pays gas × price.
@@ -68,7 +68,7 @@ pub async fn run(opts: LoadtestOptions) -> anyhow::Result<LoadtestReport> {
     let fund_each = (fee_amount + 1) * per_account as u128 + 1_000;
 
     // Fund every account with one multi-send.
-    let funder_addr = crate::keyring::address_of(&opts.funder)?;
+    let funder_addr = crate::client::keyring::address_of(&opts.funder)?;
     let outputs: Vec<Output> = addrs
         .iter()
         .map(|a| Output {

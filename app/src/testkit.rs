@@ -8,10 +8,10 @@ use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
 use openledger_framework::store::Storage;
 use openledger_framework::{Address, Coin, Coins, pack_any};
+use openledger_state_machine::ante::AnteConfig;
+use openledger_state_machine::{App, AppCore, BlockInput, STORE_PREFIXES, TxOutcome};
 
-use crate::ante::AnteConfig;
 use crate::client::sign_tx;
-use crate::state_machine::{App, AppCore, BlockInput, STORE_PREFIXES, TxOutcome};
 
 pub const CHAIN_ID: &str = "openledger-test-1";
 
@@ -52,7 +52,7 @@ impl TestChain {
                 format!("openledger-testkit-{i}").as_bytes(),
             );
             let key = SigningKey::from_slice(&seed).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let address = crate::keyring::address_of(&key)?;
+            let address = crate::client::keyring::address_of(&key)?;
             auth.push(serde_json::json!({
                 "@type": "/cosmos.auth.v1beta1.BaseAccount",
                 "address": address.to_bech32(),

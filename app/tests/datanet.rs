@@ -7,7 +7,7 @@ use openledger_framework::store::KvRead;
 use openledger_framework::{Address, pack_any};
 use openledger_proto::openledger::datanet::v1 as dn;
 use openledger_proto::openledger::models::v1 as md;
-use openledgerd::ante::AnteConfig;
+use openledger_state_machine::ante::AnteConfig;
 use openledgerd::testkit::TestChain;
 use sha2::{Digest, Sha256};
 

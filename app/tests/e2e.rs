@@ -9,8 +9,8 @@ use common::{TestNode, run, run_ok, wait_until};
 use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
 use cosmrs::proto::cosmos::tx::v1beta1 as txv1;
 use openledger_framework::{Coins, pack_any};
+use openledgerd::client::keyring::{Backend, Keyring};
 use openledgerd::client::{self, BroadcastMode};
-use openledgerd::keyring::{Backend, Keyring};
 use tendermint_rpc::Client;
 
 fn send_cli(node: &TestNode, to: &str, amount: &str) -> serde_json::Value {
@@ -451,7 +451,7 @@ fn bad_inputs_are_rejected_and_change_nothing() {
             chain,
             vec![cosmrs::Any {
                 type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
-                value: vec![0u8; openledgerd::ante::MAX_TX_BYTES + 1],
+                value: vec![0u8; openledger_state_machine::ante::MAX_TX_BYTES + 1],
             }],
             "",
             200_000,

@@ -355,9 +355,9 @@ fn governance_changes_params_only_through_proposals() {
     let account_number = num(&account["account"]["account_number"]) as u64;
     let sequence = num(&account["account"]["sequence"]) as u64;
     let direct = openledgerd::client::sign_tx(
-        &openledgerd::keyring::Keyring::new(
+        &openledgerd::client::keyring::Keyring::new(
             std::path::Path::new(&n0.home),
-            openledgerd::keyring::Backend::Test,
+            openledgerd::client::keyring::Backend::Test,
         )
         .signing_key("node0")
         .expect("key"),

@@ -4,8 +4,8 @@
 use openledger_framework::decimal::parse_dec_coins;
 use openledger_framework::store::KvRead;
 use openledger_framework::{Address, Coins};
-use openledgerd::ante::AnteConfig;
-use openledgerd::state_machine::{check_tx, simulate};
+use openledger_state_machine::ante::AnteConfig;
+use openledger_state_machine::{check_tx, simulate};
 use openledgerd::testkit::TestChain;
 use proptest::prelude::*;
 
@@ -208,7 +208,7 @@ fn queries_answer_at_a_recent_past_height() {
         denom: "uopen".into(),
     };
     let at = |h: u64| -> String {
-        let (snap, _) = openledgerd::query::at_height(&core, h).expect("snapshot");
+        let (snap, _) = openledger_node::query::at_height(&core, h).expect("snapshot");
         let r: QueryBalanceResponse = core
             .queries
             .query("/cosmos.bank.v1beta1.Query/Balance", &snap, &req)
@@ -218,5 +218,5 @@ fn queries_answer_at_a_recent_past_height() {
     assert_eq!(at(before), "1000000");
     assert_eq!(at(c.height), "1000077");
     assert_eq!(at(0), "1000077");
-    assert!(openledgerd::query::at_height(&core, c.height + 5).is_err());
+    assert!(openledger_node::query::at_height(&core, c.height + 5).is_err());
 }

@@ -6,8 +6,8 @@
 use cosmrs::Any;
 use cosmrs::proto::cosmwasm::wasm::v1 as w;
 use openledger_framework::pack_any;
-use openledgerd::ante::AnteConfig;
-use openledgerd::state_machine::TxOutcome;
+use openledger_state_machine::TxOutcome;
+use openledger_state_machine::ante::AnteConfig;
 use openledgerd::testkit::TestChain;
 
 const GAS: u64 = 50_000_000;

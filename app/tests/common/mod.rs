@@ -16,7 +16,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_openledgerd");
 /// The cometbft binary, or `None` (test skipped) outside CI. Under `CI=true` a missing binary
 /// fails the test.
 pub fn cometbft() -> Option<PathBuf> {
-    match openledgerd::config::find_cometbft(None) {
+    match openledger_node::cometbft::find(None) {
         Ok(p) => Some(p),
         Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
             panic!("CI requires cometbft: {e}")

@@ -1,38 +1,20 @@
-//! The client side of Datanets and models: contributing a JSONL file in batches, verifying
-//! record proofs, reading a lora-engine adapter directory, and the module queries as JSON.
+//! The client side of Datanets: the `openledger.datanet.v1.Query` reads, exporting a version for
+//! training, and contributing a JSONL file in batches.
 
 use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
-use cosmrs::crypto::secp256k1::SigningKey;
 use openledger_datanet::Schema;
 use openledger_framework::pack_any;
 use openledger_proto::openledger::datanet::v1 as dn;
-use openledger_proto::openledger::models::v1 as md;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tonic::transport::Channel;
 
-use crate::client::{self, BroadcastMode, FeeOptions};
-
-/// Largest reply the CLI accepts (adapter weights come back whole).
-const MAX_REPLY_BYTES: usize = crate::grpc::MAX_MESSAGE_BYTES;
-
-fn status(s: tonic::Status) -> anyhow::Error {
-    anyhow!("{}", s.message())
-}
-
-/// Any generated message as proto3 JSON (the shape `grpcurl` prints).
-pub fn to_json<T: serde::Serialize>(v: &T) -> anyhow::Result<Value> {
-    Ok(serde_json::to_value(v)?)
-}
+use super::{BroadcastMode, MAX_REPLY_BYTES, Sender, event_attr, keyring, status};
 
 fn datanet_client(ch: &Channel) -> dn::query_client::QueryClient<Channel> {
     dn::query_client::QueryClient::new(ch.clone()).max_decoding_message_size(MAX_REPLY_BYTES)
-}
-
-fn models_client(ch: &Channel) -> md::query_client::QueryClient<Channel> {
-    md::query_client::QueryClient::new(ch.clone()).max_decoding_message_size(MAX_REPLY_BYTES)
 }
 
 pub async fn datanet(ch: &Channel, id: u64) -> anyhow::Result<dn::Datanet> {
@@ -116,52 +98,22 @@ pub async fn contributor_stats(
         .into_inner())
 }
 
-/// A record's inclusion proof, checked here against the version (root and record count) fetched
-/// on its own — the only thing the check trusts — recomputing the leaf from the record's id and
-/// content.
-pub async fn proof(
+/// A record's inclusion proof in a version, as the chain gives it (unchecked).
+pub async fn record_proof(
     ch: &Channel,
     datanet_id: u64,
-    version_no: u64,
+    version: u64,
     record_id: u64,
-) -> anyhow::Result<Value> {
-    let p = datanet_client(ch)
+) -> anyhow::Result<dn::QueryRecordProofResponse> {
+    Ok(datanet_client(ch)
         .record_proof(dn::QueryRecordProofRequest {
             datanet_id,
-            version: version_no,
+            version,
             record_id,
         })
         .await
         .map_err(status)?
-        .into_inner();
-    let v = version(ch, datanet_id, version_no).await?;
-    let record = p
-        .record
-        .clone()
-        .ok_or_else(|| anyhow!("proof without record"))?;
-    let verified = openledger_datanet::verify_record_proof(
-        record_id,
-        &record.content,
-        p.leaf_index,
-        v.record_count,
-        &p.siblings,
-        &v.root,
-    );
-    let mut out = to_json(&p)?;
-    out["version_root_hex"] = json!(hex::encode(&v.root));
-    out["verified"] = json!(verified);
-    out["check"] = json!(if verified {
-        format!(
-            "proof verified: record {record_id} is leaf {} of {} under root {} of version {}",
-            p.leaf_index,
-            p.leaf_count,
-            hex::encode(&v.root),
-            v.version
-        )
-    } else {
-        "proof does NOT verify against the version root".to_string()
-    });
-    Ok(out)
+        .into_inner())
 }
 
 /// Writes the records of a version as JSONL, one record per line with its chain record id added
@@ -194,105 +146,6 @@ pub async fn export_version(
     }
     std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
     Ok(v.record_ids.len())
-}
-
-pub async fn base_model(ch: &Channel, id: u64) -> anyhow::Result<md::BaseModel> {
-    models_client(ch)
-        .base_model(md::QueryBaseModelRequest { id })
-        .await
-        .map_err(status)?
-        .into_inner()
-        .base_model
-        .ok_or_else(|| anyhow!("base model {id} not found"))
-}
-
-pub async fn base_models(ch: &Channel) -> anyhow::Result<md::QueryBaseModelsResponse> {
-    Ok(models_client(ch)
-        .base_models(md::QueryBaseModelsRequest { pagination: None })
-        .await
-        .map_err(status)?
-        .into_inner())
-}
-
-pub async fn adapter(ch: &Channel, id: u64) -> anyhow::Result<md::Adapter> {
-    models_client(ch)
-        .adapter(md::QueryAdapterRequest { id })
-        .await
-        .map_err(status)?
-        .into_inner()
-        .adapter
-        .ok_or_else(|| anyhow!("adapter {id} not found"))
-}
-
-pub async fn adapters(
-    ch: &Channel,
-    base_model_id: u64,
-    datanet_id: u64,
-) -> anyhow::Result<md::QueryAdaptersResponse> {
-    Ok(models_client(ch)
-        .adapters(md::QueryAdaptersRequest {
-            base_model_id,
-            datanet_id,
-            pagination: None,
-        })
-        .await
-        .map_err(status)?
-        .into_inner())
-}
-
-pub async fn adapter_weights(ch: &Channel, id: u64) -> anyhow::Result<Vec<u8>> {
-    let r = models_client(ch)
-        .adapter_weights(md::QueryAdapterWeightsRequest { id })
-        .await
-        .map_err(status)?
-        .into_inner();
-    let actual = hex::encode(Sha256::digest(&r.weights));
-    if actual != r.weights_sha256 {
-        bail!(
-            "adapter {id}: weights hash {actual} does not match the registered {}",
-            r.weights_sha256
-        );
-    }
-    Ok(r.weights)
-}
-
-pub async fn provenance(
-    ch: &Channel,
-    adapter_id: u64,
-) -> anyhow::Result<md::QueryProvenanceResponse> {
-    Ok(models_client(ch)
-        .provenance(md::QueryProvenanceRequest { adapter_id })
-        .await
-        .map_err(status)?
-        .into_inner())
-}
-
-/// How a transaction is signed and sent.
-pub struct Sender {
-    pub key: SigningKey,
-    pub chain_id: String,
-    pub fee: FeeOptions,
-    pub memo: String,
-    pub mode: BroadcastMode,
-}
-
-impl Sender {
-    pub async fn send(
-        &self,
-        ch: &Channel,
-        msgs: Vec<cosmrs::Any>,
-    ) -> anyhow::Result<cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse> {
-        client::sign_and_broadcast(
-            ch,
-            &self.key,
-            &self.chain_id,
-            msgs,
-            &self.memo,
-            &self.fee,
-            self.mode,
-        )
-        .await
-    }
 }
 
 /// One line of a JSONL file that did not go on chain, and why.
@@ -351,7 +204,7 @@ pub async fn contribute_file(
     let d = datanet(ch, datanet_id).await?;
     let params = datanet_params(ch).await?;
     let schema = Schema::parse(&d.schema).map_err(|e| anyhow!("datanet schema: {e}"))?;
-    let contributor = crate::keyring::address_of(&sender.key)?;
+    let contributor = keyring::address_of(&sender.key)?;
 
     let mut rejected = Vec::new();
     let mut pending: Vec<(usize, String)> = Vec::new();
@@ -450,7 +303,7 @@ pub async fn contribute_file(
             }
         };
         let Some(resp) = resp else { continue };
-        let first = client::event_attr(&resp, "contribute", "first_record_id")
+        let first = event_attr(&resp, "contribute", "first_record_id")
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0);
         if sender.mode == BroadcastMode::Block && first == 0 {
@@ -474,101 +327,6 @@ pub async fn contribute_file(
     Ok(report)
 }
 
-/// What `tx models publish-adapter` reads from a lora-engine adapter directory
-/// (`adapter.safetensors`, `adapter_config.json`, and `train_report.json` if present).
-#[derive(Debug, Clone)]
-pub struct AdapterDir {
-    pub name: String,
-    pub weights: Vec<u8>,
-    pub weights_sha256: String,
-    pub base_weights_sha256: String,
-    pub config: md::TrainingConfig,
-    pub metrics: md::Metrics,
-}
-
-/// A float from a JSON file as a plain decimal string (`2e-3` → `"0.002"`); the chain keeps no
-/// floats.
-fn decimal(v: f64) -> anyhow::Result<String> {
-    if !v.is_finite() || v < 0.0 {
-        bail!("{v} is not a non-negative number");
-    }
-    let s = format!("{v:.9}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    Ok(if s.is_empty() { "0".into() } else { s.into() })
-}
-
-pub fn read_adapter_dir(dir: &Path) -> anyhow::Result<AdapterDir> {
-    let weights_path = dir.join("adapter.safetensors");
-    let weights = std::fs::read(&weights_path)
-        .with_context(|| format!("reading {}", weights_path.display()))?;
-    let cfg_path = dir.join("adapter_config.json");
-    let cfg: Value = serde_json::from_str(
-        &std::fs::read_to_string(&cfg_path)
-            .with_context(|| format!("reading {}", cfg_path.display()))?,
-    )
-    .with_context(|| format!("parsing {}", cfg_path.display()))?;
-    let weights_sha256 = hex::encode(Sha256::digest(&weights));
-    if let Some(declared) = cfg["adapter_sha256"].as_str()
-        && !declared.is_empty()
-        && declared != weights_sha256
-    {
-        bail!(
-            "{}: adapter_sha256 {declared} does not match adapter.safetensors ({weights_sha256})",
-            cfg_path.display()
-        );
-    }
-    let num = |v: &Value, what: &str| -> anyhow::Result<f64> {
-        v.as_f64()
-            .ok_or_else(|| anyhow!("{}: `{what}` is missing", cfg_path.display()))
-    };
-    let training = &cfg["training"];
-    let config = md::TrainingConfig {
-        rank: u32::try_from(num(&cfg["rank"], "rank")? as u64)?,
-        alpha: decimal(num(&cfg["alpha"], "alpha")?)?,
-        target_modules: cfg["targets"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|t| t.as_str().map_or_else(|| t.to_string(), str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        epochs: training["epochs"].as_u64().unwrap_or(0) as u32,
-        learning_rate: decimal(training["lr"].as_f64().unwrap_or(0.0))?,
-        seed: training["seed"].as_u64().unwrap_or(0),
-    };
-    let mut metrics = md::Metrics::default();
-    let report_path = dir.join("train_report.json");
-    if let Ok(text) = std::fs::read_to_string(&report_path) {
-        let report: Value = serde_json::from_str(&text)
-            .with_context(|| format!("parsing {}", report_path.display()))?;
-        let last = |k: &str| -> anyhow::Result<String> {
-            match report[k]
-                .as_array()
-                .and_then(|a| a.last())
-                .and_then(|p| p[1].as_f64())
-            {
-                Some(v) => decimal(v),
-                None => Ok(String::new()),
-            }
-        };
-        metrics.train_loss = last("train_loss")?;
-        metrics.eval_loss = last("eval_loss")?;
-    }
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "adapter".into());
-    Ok(AdapterDir {
-        name,
-        weights,
-        weights_sha256,
-        base_weights_sha256: cfg["base"]["sha256"].as_str().unwrap_or("").to_string(),
-        config,
-        metrics,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -582,13 +340,5 @@ mod tests {
             Some((3, "duplicate of record 7".into()))
         );
         assert_eq!(record_index("record 3 not found in datanet 1"), None);
-    }
-
-    #[test]
-    fn floats_become_decimal_strings() {
-        assert_eq!(decimal(2e-3).unwrap(), "0.002");
-        assert_eq!(decimal(16.0).unwrap(), "16");
-        assert_eq!(decimal(0.0).unwrap(), "0");
-        assert!(decimal(f64::NAN).is_err());
     }
 }

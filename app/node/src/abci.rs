@@ -8,13 +8,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use openledger_framework::Event;
-use openledger_framework::error::SdkError;
-use openledger_framework::store::KvRead;
+use openledger_state_machine::ante::DecodedTx;
+use openledger_state_machine::{self as state_machine, App, AppCore, CheckState, TxOutcome};
 use parking_lot::Mutex;
+use tendermint::abci::Code;
 use tendermint::abci::response::{self, ProcessProposal, VerifyVoteExtension};
 use tendermint::abci::types::ExecTxResult;
-use tendermint::abci::{Code, Event as AbciEvent, EventAttributeIndexExt};
 use tendermint::v0_38::abci::request::{self, CheckTxKind};
 use tendermint::v0_38::abci::{
     ConsensusRequest, ConsensusResponse, InfoRequest, InfoResponse, MempoolRequest,
@@ -23,26 +22,11 @@ use tendermint::v0_38::abci::{
 use tokio::sync::oneshot;
 use tower_abci::BoxError;
 
-use crate::ante::DecodedTx;
-use crate::query;
-use crate::state_machine::{self, App, AppCore, CheckState, TxOutcome};
+use crate::events::to_abci_events;
+use crate::query::abci_query;
 
 pub const APP_NAME: &str = "openledger";
 pub const APP_VERSION: u64 = 1;
-
-pub fn to_abci_events(events: &[Event]) -> Vec<AbciEvent> {
-    events
-        .iter()
-        .map(|e| {
-            AbciEvent::new(
-                e.kind.clone(),
-                e.attributes
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()).index()),
-            )
-        })
-        .collect()
-}
 
 fn time_of(t: tendermint::Time) -> (i64, u32) {
     let ts: tendermint_proto::google::protobuf::Timestamp = t.into();
@@ -347,76 +331,4 @@ fn info(core: &AppCore, req: InfoRequest) -> Result<InfoResponse, BoxError> {
         InfoRequest::Query(q) => InfoResponse::Query(abci_query(core, q)),
         InfoRequest::Echo(e) => InfoResponse::Echo(response::Echo { message: e.message }),
     })
-}
-
-/// ABCI `Query`: gRPC method paths through the query router, `store/<module>/key` (with
-/// ICS-23 proofs when `prove`), and `app/simulate`.
-pub fn abci_query(core: &AppCore, q: request::Query) -> response::Query {
-    let result = query::at_height(core, q.height.value()).and_then(|(snapshot, meta)| {
-        let height = meta.as_ref().map_or(0, |m| m.height);
-        if let Some(rest) = q.path.strip_prefix("store/") {
-            let module = rest.strip_suffix("/key").unwrap_or(rest);
-            let key_str = std::str::from_utf8(&q.data)
-                .map_err(|_| SdkError::InvalidRequest("store keys are UTF-8".into()))?;
-            let key = format!("{module}/{key_str}");
-            if q.prove {
-                let (value, proof) = snapshot.get_with_proof(&key)?;
-                let ops = proof
-                    .proofs
-                    .iter()
-                    .zip([key.clone(), module.to_string()])
-                    .map(|(p, k)| tendermint::merkle::proof::ProofOp {
-                        field_type: "ics23:jmt".into(),
-                        key: k.into_bytes(),
-                        data: prost::Message::encode_to_vec(p),
-                    })
-                    .collect();
-                Ok((
-                    value.unwrap_or_default(),
-                    Some(tendermint::merkle::proof::ProofOps { ops }),
-                    height,
-                ))
-            } else {
-                Ok((snapshot.get(&key)?.unwrap_or_default(), None, height))
-            }
-        } else if q.path == "app/simulate" || q.path == "/cosmos.tx.v1beta1.Service/Simulate" {
-            let meta = meta.unwrap_or_default();
-            let bytes = if q.path == "app/simulate" {
-                q.data.to_vec()
-            } else {
-                query::simulate_request_tx(&q.data)?
-            };
-            let o = state_machine::simulate(core, &snapshot, &meta, &bytes);
-            if o.code != 0 {
-                return Err(openledger_framework::AbciError::new(
-                    o.codespace,
-                    o.code,
-                    o.log,
-                ));
-            }
-            Ok((query::simulate_response(&o), None, height))
-        } else {
-            Ok((
-                core.queries.route(&q.path, &snapshot, &q.data)?,
-                None,
-                height,
-            ))
-        }
-    });
-    match result {
-        Ok((value, proof, height)) => response::Query {
-            code: Code::Ok,
-            key: q.data,
-            value: value.into(),
-            proof,
-            height: height.try_into().unwrap_or_default(),
-            ..Default::default()
-        },
-        Err(e) => response::Query {
-            code: Code::from(e.code),
-            codespace: e.codespace,
-            log: e.message,
-            ..Default::default()
-        },
-    }
 }

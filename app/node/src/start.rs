@@ -9,17 +9,11 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 use openledger_framework::decimal::parse_dec_coins;
 use openledger_framework::store::Storage;
-use tokio::process::{Child, Command};
+use openledger_state_machine::ante::AnteConfig;
+use openledger_state_machine::{App, AppCore, STORE_PREFIXES};
 
-use crate::ante::AnteConfig;
-use crate::config::{AppConfig, Home};
-use crate::state_machine::{App, AppCore, STORE_PREFIXES};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CometMode {
-    Managed,
-    External,
-}
+use crate::cometbft::{self, CometMode};
+use crate::home::{AppConfig, Home};
 
 #[derive(Debug, Clone)]
 pub struct StartOptions {
@@ -71,46 +65,6 @@ pub async fn open_core(
     )?))
 }
 
-fn spawn_cometbft(bin: &std::path::Path, opts: &StartOptions) -> anyhow::Result<Child> {
-    let mut cmd = Command::new(bin);
-    cmd.arg("start")
-        .arg("--home")
-        .arg(&opts.home)
-        .arg("--proxy_app")
-        .arg(&opts.abci_addr)
-        .arg("--rpc.laddr")
-        .arg(&opts.rpc_laddr)
-        .arg("--p2p.laddr")
-        .arg(&opts.p2p_laddr)
-        .kill_on_drop(true);
-    // If openledgerd dies without a chance to clean up (kill -9), the kernel kills cometbft too
-    // (CometBFT is crash-safe; a graceful stop would wait on the vanished ABCI connection).
-    #[cfg(target_os = "linux")]
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
-    cmd.spawn()
-        .with_context(|| format!("starting {}", bin.display()))
-}
-
-async fn stop_child(child: &mut Child) {
-    if let Some(pid) = child.id() {
-        unsafe {
-            libc::kill(pid as i32, libc::SIGTERM);
-        }
-        if tokio::time::timeout(Duration::from_secs(15), child.wait())
-            .await
-            .is_err()
-        {
-            tracing::warn!("cometbft did not stop within 15 s; killing it");
-            let _ = child.kill().await;
-        }
-    }
-}
-
 /// Runs the node until Ctrl-C / SIGTERM (or until the managed cometbft exits).
 pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     let home = Home(opts.home.clone());
@@ -159,9 +113,17 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
 
     let mut child = match opts.comet {
         CometMode::Managed => {
-            let bin = crate::config::find_cometbft(opts.cometbft_bin.as_deref())?;
+            let bin = cometbft::find(opts.cometbft_bin.as_deref())?;
             tracing::info!(bin = %bin.display(), rpc = %opts.rpc_laddr, p2p = %opts.p2p_laddr, "starting cometbft");
-            Some(spawn_cometbft(&bin, &opts)?)
+            Some(cometbft::spawn(
+                &bin,
+                &opts.home,
+                &cometbft::Addresses {
+                    abci: &opts.abci_addr,
+                    rpc: &opts.rpc_laddr,
+                    p2p: &opts.p2p_laddr,
+                },
+            )?)
         }
         CometMode::External => {
             tracing::info!("waiting for an external cometbft to connect to {abci_addr}");
@@ -179,7 +141,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
         r = abci => Err(anyhow!("ABCI server stopped: {:?}", r)),
     };
     if let Some(c) = child.as_mut() {
-        stop_child(c).await;
+        cometbft::stop(c).await;
     }
     let _ = stop_tx.send(());
     let _ = tokio::time::timeout(Duration::from_secs(5), grpc).await;

@@ -1,0 +1,154 @@
+//! Reads of the state, shared by ABCI `Query` and the gRPC server: ABCI `Query` itself,
+//! choosing the snapshot for a height, and the `Simulate` request/response shapes.
+
+use cosmrs::proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult};
+use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse, TxRaw};
+use openledger_framework::AbciError;
+use openledger_framework::error::SdkError;
+use openledger_framework::store::{KvRead, Snapshot};
+use openledger_state_machine::{self as state_machine, AppCore, ChainMeta, TxOutcome};
+use prost::Message;
+use tendermint::abci::Code;
+use tendermint::v0_38::abci::{request, response};
+
+use crate::events::to_abci_events;
+
+/// The snapshot at `height` (0: the latest), with the chain metadata of that version.
+pub fn at_height(core: &AppCore, height: u64) -> Result<(Snapshot, Option<ChainMeta>), AbciError> {
+    let latest = core.storage.latest_snapshot();
+    let meta = ChainMeta::load(&latest)?;
+    let Some(meta) = meta else {
+        return Ok((latest, None));
+    };
+    if height == 0 || height == meta.height {
+        return Ok((latest, Some(meta)));
+    }
+    if height > meta.height || height < meta.initial_height {
+        return Err(SdkError::InvalidRequest(format!(
+            "cannot query at height {height}: the chain is at height {} (first height {})",
+            meta.height, meta.initial_height
+        ))
+        .into());
+    }
+    let snapshot = core.storage.snapshot(height - meta.initial_height)?;
+    let meta_at = ChainMeta::load(&snapshot)?;
+    Ok((snapshot, meta_at))
+}
+
+/// The tx bytes of a `SimulateRequest` (`tx_bytes`, or the deprecated decoded `tx`).
+#[allow(deprecated)]
+pub fn simulate_request_tx(data: &[u8]) -> Result<Vec<u8>, AbciError> {
+    let req = SimulateRequest::decode(data).map_err(|e| SdkError::TxDecode(e.to_string()))?;
+    if !req.tx_bytes.is_empty() {
+        return Ok(req.tx_bytes);
+    }
+    let tx = req
+        .tx
+        .ok_or_else(|| SdkError::InvalidRequest("empty simulate request".into()))?;
+    let body = tx
+        .body
+        .ok_or_else(|| SdkError::InvalidRequest("tx without body".into()))?;
+    let auth_info = tx
+        .auth_info
+        .ok_or_else(|| SdkError::InvalidRequest("tx without auth info".into()))?;
+    Ok(TxRaw {
+        body_bytes: body.encode_to_vec(),
+        auth_info_bytes: auth_info.encode_to_vec(),
+        signatures: tx.signatures,
+    }
+    .encode_to_vec())
+}
+
+/// An encoded `SimulateResponse` for a successful simulation.
+#[allow(deprecated)]
+pub fn simulate_response(o: &TxOutcome) -> Vec<u8> {
+    let events = to_abci_events(&o.events)
+        .into_iter()
+        .map(tendermint_proto::v0_38::abci::Event::from)
+        .collect();
+    SimulateResponse {
+        gas_info: Some(GasInfo {
+            gas_wanted: o.gas_wanted,
+            gas_used: o.gas_used,
+        }),
+        result: Some(AbciResult {
+            data: o.data.clone(),
+            log: String::new(),
+            events,
+            msg_responses: Vec::new(),
+        }),
+    }
+    .encode_to_vec()
+}
+
+/// ABCI `Query`: gRPC method paths through the query router, `store/<module>/key` (with
+/// ICS-23 proofs when `prove`), and `app/simulate`.
+pub fn abci_query(core: &AppCore, q: request::Query) -> response::Query {
+    let result = at_height(core, q.height.value()).and_then(|(snapshot, meta)| {
+        let height = meta.as_ref().map_or(0, |m| m.height);
+        if let Some(rest) = q.path.strip_prefix("store/") {
+            let module = rest.strip_suffix("/key").unwrap_or(rest);
+            let key_str = std::str::from_utf8(&q.data)
+                .map_err(|_| SdkError::InvalidRequest("store keys are UTF-8".into()))?;
+            let key = format!("{module}/{key_str}");
+            if q.prove {
+                let (value, proof) = snapshot.get_with_proof(&key)?;
+                let ops = proof
+                    .proofs
+                    .iter()
+                    .zip([key.clone(), module.to_string()])
+                    .map(|(p, k)| tendermint::merkle::proof::ProofOp {
+                        field_type: "ics23:jmt".into(),
+                        key: k.into_bytes(),
+                        data: prost::Message::encode_to_vec(p),
+                    })
+                    .collect();
+                Ok((
+                    value.unwrap_or_default(),
+                    Some(tendermint::merkle::proof::ProofOps { ops }),
+                    height,
+                ))
+            } else {
+                Ok((snapshot.get(&key)?.unwrap_or_default(), None, height))
+            }
+        } else if q.path == "app/simulate" || q.path == "/cosmos.tx.v1beta1.Service/Simulate" {
+            let meta = meta.unwrap_or_default();
+            let bytes = if q.path == "app/simulate" {
+                q.data.to_vec()
+            } else {
+                simulate_request_tx(&q.data)?
+            };
+            let o = state_machine::simulate(core, &snapshot, &meta, &bytes);
+            if o.code != 0 {
+                return Err(openledger_framework::AbciError::new(
+                    o.codespace,
+                    o.code,
+                    o.log,
+                ));
+            }
+            Ok((simulate_response(&o), None, height))
+        } else {
+            Ok((
+                core.queries.route(&q.path, &snapshot, &q.data)?,
+                None,
+                height,
+            ))
+        }
+    });
+    match result {
+        Ok((value, proof, height)) => response::Query {
+            code: Code::Ok,
+            key: q.data,
+            value: value.into(),
+            proof,
+            height: height.try_into().unwrap_or_default(),
+            ..Default::default()
+        },
+        Err(e) => response::Query {
+            code: Code::from(e.code),
+            codespace: e.codespace,
+            log: e.message,
+            ..Default::default()
+        },
+    }
+}

@@ -6,6 +6,7 @@
 #   make contracts  build the CosmWasm contracts into wasm-contracts/artifacts (wasm-opt'd)
 #   make bench   benchmarks (criterion FinalizeBlock and wasm execute; lora-engine speed figures,
 #                and lora-engine against llama.cpp: make bench-engine)
+#   make demo    Proof of Attribution end to end on one validator and SmolLM2 (scripts/demo.sh)
 #   make lint    rustfmt + clippy -D warnings
 
 SHELL := /bin/bash
@@ -36,7 +37,7 @@ APT_PACKAGES := librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev z
 .SILENT: setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh run setup-contracts \
          contracts bench-engine
 
-.PHONY: setup setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh build run \
+.PHONY: demo setup setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh build run \
         test bench bench-engine lint reset setup-contracts contracts test-contracts
 
 setup: setup-apt setup-go proto-deps setup-rust setup-lora setup-contracts
@@ -109,6 +110,12 @@ run: setup build
 	  echo
 	fi
 	exec $(RELEASE_BIN) start --home "$(OPENLEDGER_HOME)"
+
+# Datanet -> adapter trained on SmolLM2 -> paid inference -> contributors paid, on a fresh
+# one-validator chain in a temporary home (scripts/demo.sh).
+demo: setup contracts
+	$(CARGO) build --release -p openledgerd -p openledger-lora
+	scripts/demo.sh
 
 # N validators on loopback, genesis by the gentx flow (see localnet/start.sh for the knobs).
 N ?= 4

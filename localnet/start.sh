@@ -10,6 +10,7 @@
 # (openledger-localnet-1), LOCALNET_STAKE (self-delegation per validator, 100000000uopen),
 # LOCALNET_BALANCE (each validator's genesis balance, 1000000000000uopen), LOCALNET_TIMEOUT_COMMIT
 # (1s), LOCALNET_GENESIS_PATCH (a JSON file deep-merged into app_state, e.g. short periods),
+# LOCALNET_START_ARGS (more flags for every `openledgerd start`, e.g. `--lora-models DIR`),
 # OPENLEDGERD (the binary; default: this checkout's release build).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -23,6 +24,7 @@ CHAIN_ID="${LOCALNET_CHAIN_ID:-openledger-localnet-1}"
 STAKE="${LOCALNET_STAKE:-100000000uopen}"
 BALANCE="${LOCALNET_BALANCE:-1000000000000uopen}"
 TIMEOUT_COMMIT="${LOCALNET_TIMEOUT_COMMIT:-1s}"
+read -r -a START_ARGS <<<"${LOCALNET_START_ARGS:-}"
 BIN="$(openledgerd_bin)"
 
 if [ -f "$NODES_JSON" ] && "$(dirname "$0")/status.sh" >/dev/null 2>&1; then
@@ -88,7 +90,8 @@ for ((i = 0; i < N; i++)); do
   p2p="127.0.0.1:$(port "$i" p2p)"
   abci="127.0.0.1:$(port "$i" abci)"
   nohup "$BIN" start --home "$h" --address "tcp://$abci" --grpc.address "$grpc" \
-    --rpc.laddr "tcp://$rpc" --p2p.laddr "tcp://$p2p" >"$LOCALNET_DIR/node$i.log" 2>&1 &
+    --rpc.laddr "tcp://$rpc" --p2p.laddr "tcp://$p2p" ${START_ARGS[@]+"${START_ARGS[@]}"} \
+    >"$LOCALNET_DIR/node$i.log" 2>&1 &
   pid=$!
   entries+=("{\"name\": \"node$i\", \"home\": \"$h\", \"rpc\": \"$rpc\", \"grpc\": \"$grpc\", \"p2p\": \"$p2p\", \"abci\": \"$abci\", \"pid\": $pid}")
 done

@@ -39,6 +39,7 @@ fn keeper_on(core: &AppCore, cache: &Path) -> WasmKeeper {
             .with_bindings(Arc::new(OpenLedgerBindings::new(
                 core.datanets.clone(),
                 core.models.clone(),
+                core.attribution.clone(),
             )))
             .with_authority(Address::module("gov")),
     )

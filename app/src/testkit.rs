@@ -69,7 +69,7 @@ impl TestChain {
         }
         let genesis = serde_json::json!({"auth": {"accounts": auth}, "bank": {"balances": bank}});
         let state = serde_json::to_vec(&genesis)?;
-        app.init_chain(CHAIN_ID, 1, (1_700_000_000, 0), &state)
+        app.init_chain(CHAIN_ID, 1, (1_700_000_000, 0), &state, 0)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut chain = Self {
             app,

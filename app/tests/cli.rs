@@ -72,3 +72,24 @@ fn query_commands_look_key_names_up_in_the_keyring_backend_given() {
         );
     }
 }
+
+/// `start` on a genesis nobody made a validator for says what to do, instead of letting
+/// cometbft stop with "validator set is nil in genesis and still empty after InitChain".
+#[test]
+fn start_without_validators_says_how_to_make_one() {
+    if common::cometbft().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().to_str().expect("utf-8 path");
+    let init = openledgerd(&["init", "lonely", "--home", home]);
+    assert!(init.status.success(), "init: {}", stderr(&init));
+    let out = openledgerd(&["start", "--home", home]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("has no validators"), "{err}");
+    assert!(
+        err.contains("genesis gentx") && err.contains("genesis collect-gentxs"),
+        "{err}"
+    );
+}

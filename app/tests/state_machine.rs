@@ -140,6 +140,44 @@ fn check_tx_enforces_min_gas_price_and_tracks_sequences() {
     );
 }
 
+/// What cosmjs, Keplr and the SDK CLI send to Simulate: gas limit 0, no fee, an empty signature.
+#[test]
+fn simulate_takes_gas_zero_and_an_empty_signature_as_clients_send_them() {
+    use cosmrs::proto::cosmos::tx::v1beta1::{AuthInfo, TxRaw};
+    use prost::Message;
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let dir = tempfile::tempdir().expect("dir");
+    let ante = AnteConfig {
+        min_gas_prices: parse_dec_coins("0.025uopen").expect("prices"),
+    };
+    let mut c = chain(&dir, &rt, 2, ante);
+    let core = c.app.core.clone();
+    let signed = c.send(0, 1, 5);
+    let mut raw = TxRaw::decode(signed.as_slice()).expect("raw");
+    let mut auth = AuthInfo::decode(raw.auth_info_bytes.as_slice()).expect("auth info");
+    let fee = auth.fee.as_mut().expect("fee");
+    fee.gas_limit = 0;
+    fee.amount.clear();
+    raw.auth_info_bytes = auth.encode_to_vec();
+    let wrong_sig = raw.signatures[0].clone();
+    raw.signatures = vec![Vec::new()];
+    let unsigned = raw.encode_to_vec();
+    let meta = c.app.meta().clone();
+    let snap = core.storage.latest_snapshot();
+    let sim = simulate(&core, &snap, &meta, &unsigned);
+    assert!(sim.is_ok(), "{}", sim.log);
+    assert!(sim.gas_used > 10_000, "{}", sim.gas_used);
+    // A signature that is there is checked (this one signed other auth info).
+    raw.signatures = vec![wrong_sig];
+    let sim = simulate(&core, &snap, &meta, &raw.encode_to_vec());
+    assert_eq!(sim.code, 4, "{}", sim.log);
+    // Outside Simulate gas 0 stays refused.
+    let check = c.app.check.clone();
+    let r = check_tx(&core, &check, &unsigned, false);
+    assert!(r.log.contains("gas limit 0"), "{}", r.log);
+    assert_eq!(balance(&c, &c.accounts[0].address), 1_000_000);
+}
+
 #[test]
 fn two_nodes_compute_the_same_app_hash() {
     let rt = tokio::runtime::Runtime::new().expect("rt");

@@ -11,7 +11,6 @@
 
 use std::path::{Path, PathBuf};
 
-
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -120,13 +119,7 @@ impl<'a> Attributor<'a> {
         }
         let (ids, examples) = self.examples(&job.records);
         let index = influence::build_index(
-            self.base,
-            adapter,
-            ids,
-            &examples,
-            INDEX_SEED,
-            INDEX_DIMS,
-            progress,
+            self.base, adapter, ids, &examples, INDEX_SEED, INDEX_DIMS, progress,
         )?;
         std::fs::create_dir_all(self.cache_dir).map_err(|e| Error::io(self.cache_dir, e))?;
         // Written beside, then renamed: a crash never leaves a half index under the real name.

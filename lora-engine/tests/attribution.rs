@@ -77,20 +77,35 @@ fn a_trained_adapter_attributes_its_output_to_its_records_with_a_cached_index() 
     let attributor = Attributor::new(&base, &cache);
     let first = attributor.attribute(&job).expect("attribute");
     assert_eq!(first.top.len(), 3);
-    assert!(first.top.iter().all(|(id, _)| (1..=8).contains(id)), "{first:?}");
+    assert!(
+        first.top.iter().all(|(id, _)| (1..=8).contains(id)),
+        "{first:?}"
+    );
     // Scores are fixed point relative to the largest absolute score, highest first.
     assert!(first.top.windows(2).all(|w| w[0].1 >= w[1].1), "{first:?}");
     assert!(first.top[0].1.abs() <= 1_000_000);
     assert!(first.positive_sum >= first.top.iter().map(|s| s.1.max(0)).sum::<i64>());
     let index = attributor.index_path(&job);
-    assert!(index.is_file(), "the index is cached at {}", index.display());
-    let built = std::fs::metadata(&index).expect("meta").modified().expect("mtime");
+    assert!(
+        index.is_file(),
+        "the index is cached at {}",
+        index.display()
+    );
+    let built = std::fs::metadata(&index)
+        .expect("meta")
+        .modified()
+        .expect("mtime");
 
     // A second run (a restart: a new attributor) reuses the index and gives the same integers.
-    let again = Attributor::new(&base, &cache).attribute(&job).expect("again");
+    let again = Attributor::new(&base, &cache)
+        .attribute(&job)
+        .expect("again");
     assert_eq!(again, first);
     assert_eq!(
-        std::fs::metadata(&index).expect("meta").modified().expect("mtime"),
+        std::fs::metadata(&index)
+            .expect("meta")
+            .modified()
+            .expect("mtime"),
         built
     );
 

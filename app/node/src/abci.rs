@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use openledger_state_machine::ante::DecodedTx;
+use openledger_attribution::extension::{CommitVote, TrustedCommit, decode_extension};
 use openledger_state_machine::{self as state_machine, App, AppCore, CheckState, TxOutcome};
 use parking_lot::Mutex;
 use tendermint::abci::Code;
@@ -22,6 +22,7 @@ use tendermint::v0_38::abci::{
 use tokio::sync::oneshot;
 use tower_abci::BoxError;
 
+use crate::attribution::Attribution;
 use crate::events::to_abci_events;
 use crate::query::abci_query;
 
@@ -60,6 +61,31 @@ fn validator_updates(
             })
         })
         .collect()
+}
+
+/// A commit CometBFT gives the application (`decided_last_commit`, `proposed_last_commit`) in
+/// the form the injected extended commit is checked against.
+fn trusted_commit(c: &tendermint::abci::types::CommitInfo) -> TrustedCommit {
+    use tendermint::abci::types::BlockSignatureInfo;
+    use tendermint::block::BlockIdFlag;
+    TrustedCommit {
+        round: c.round.value() as i32,
+        votes: c
+            .votes
+            .iter()
+            .map(|v| CommitVote {
+                validator: openledger_framework::Address::from(v.validator.address),
+                power: v.validator.power.value() as i64,
+                flag: match v.sig_info {
+                    BlockSignatureInfo::Flag(BlockIdFlag::Absent) => 1,
+                    BlockSignatureInfo::Flag(BlockIdFlag::Commit) => 2,
+                    BlockSignatureInfo::Flag(BlockIdFlag::Nil) => 3,
+                    // Not sent by CometBFT 0.38; matches no vote of an extended commit.
+                    BlockSignatureInfo::LegacySigned => 0,
+                },
+            })
+            .collect(),
+    }
 }
 
 /// The commit info, proposer and evidence of a `FinalizeBlock`, as the state machine sees them.
@@ -105,18 +131,29 @@ fn block_input(r: &request::FinalizeBlock) -> Result<state_machine::BlockInput, 
                 })
             })
             .collect(),
+        commit: trusted_commit(&r.decided_last_commit),
     })
 }
 
 /// Handles one consensus request on the state machine thread.
-fn consensus(app: &mut App, req: ConsensusRequest) -> Result<ConsensusResponse, BoxError> {
+fn consensus(
+    app: &mut App,
+    attribution: Option<&Attribution>,
+    req: ConsensusRequest,
+) -> Result<ConsensusResponse, BoxError> {
     Ok(match req {
         ConsensusRequest::InitChain(r) => {
+            let enable = r
+                .consensus_params
+                .abci
+                .vote_extensions_enable_height
+                .map_or(0, |h| h.value());
             let (hash, validators) = app.init_chain(
                 &r.chain_id,
                 r.initial_height.value(),
                 time_of(r.time),
                 &r.app_state_bytes,
+                enable,
             )?;
             tracing::info!(chain_id = %r.chain_id, app_hash = %hex::encode_upper(hash), "InitChain");
             ConsensusResponse::InitChain(response::InitChain {
@@ -126,28 +163,63 @@ fn consensus(app: &mut App, req: ConsensusRequest) -> Result<ConsensusResponse, 
             })
         }
         ConsensusRequest::PrepareProposal(r) => {
-            ConsensusResponse::PrepareProposal(prepare_proposal(r))
+            let local = r
+                .local_last_commit
+                .clone()
+                .map(tendermint_proto::v0_38::abci::ExtendedCommitInfo::from);
+            let txs = app.prepare_proposal(
+                r.height.value(),
+                local.as_ref(),
+                r.txs.iter().map(|t| t.to_vec()).collect(),
+                r.max_tx_bytes.max(0) as usize,
+            );
+            ConsensusResponse::PrepareProposal(response::PrepareProposal {
+                txs: txs.into_iter().map(Bytes::from).collect(),
+            })
         }
         ConsensusRequest::ProcessProposal(r) => {
-            // Every tx of a proposal must at least decode; anything else is a faulty proposer.
-            let ok = r.txs.iter().all(|tx| DecodedTx::decode(tx).is_ok());
-            if !ok {
-                tracing::warn!(height = %r.height, "rejecting a proposal with undecodable txs");
+            let trusted = r
+                .proposed_last_commit
+                .as_ref()
+                .map(trusted_commit)
+                .unwrap_or_default();
+            let verdict = app.process_proposal(r.height.value(), &r.txs, &trusted);
+            if let Err(why) = &verdict {
+                tracing::warn!(height = %r.height, proposer = %r.proposer_address, reason = %why, "rejecting a proposal");
             }
-            ConsensusResponse::ProcessProposal(if ok {
+            ConsensusResponse::ProcessProposal(if verdict.is_ok() {
                 ProcessProposal::Accept
             } else {
                 ProcessProposal::Reject
             })
         }
-        ConsensusRequest::ExtendVote(_) => {
-            // Proof of Attribution will report inference results here.
+        ConsensusRequest::ExtendVote(r) => {
+            // What this validator's engine has finished for the requests pending in the
+            // committed state; never waits on the engine.
+            let vote_extension = attribution
+                .map(|a| a.extension(&app.core))
+                .unwrap_or_default();
+            tracing::debug!(height = %r.height, bytes = vote_extension.len(), "ExtendVote");
             ConsensusResponse::ExtendVote(response::ExtendVote {
-                vote_extension: Bytes::new(),
+                vote_extension: Bytes::from(vote_extension),
             })
         }
         ConsensusRequest::VerifyVoteExtension(r) => {
-            ConsensusResponse::VerifyVoteExtension(if r.vote_extension.is_empty() {
+            // Only a malformed or oversize extension is rejected: whether its values agree with
+            // the others' is decided by the aggregation in FinalizeBlock, and rejecting a vote
+            // for disagreeing would cost the chain liveness.
+            let snapshot = app.core.storage.latest_snapshot();
+            let mut state: &dyn openledger_framework::KvRead = &snapshot;
+            let verdict = app
+                .core
+                .attribution
+                .params(&mut state)
+                .map_err(|e| e.message)
+                .and_then(|p| decode_extension(&r.vote_extension, &p).map_err(|e| e.to_string()));
+            if let Err(why) = &verdict {
+                tracing::warn!(height = %r.height, validator = %r.validator_address, reason = %why, "rejecting a vote extension");
+            }
+            ConsensusResponse::VerifyVoteExtension(if verdict.is_ok() {
                 VerifyVoteExtension::Accept
             } else {
                 VerifyVoteExtension::Reject
@@ -168,32 +240,15 @@ fn consensus(app: &mut App, req: ConsensusRequest) -> Result<ConsensusResponse, 
         }
         ConsensusRequest::Commit => {
             let retain = app.commit()?;
+            if let Some(a) = attribution {
+                a.committed();
+            }
             ConsensusResponse::Commit(response::Commit {
                 data: Bytes::new(),
                 retain_height: retain.try_into()?,
             })
         }
     })
-}
-
-/// Keeps the mempool's order, drops txs that do not decode, and stops at `max_tx_bytes`.
-pub fn prepare_proposal(r: request::PrepareProposal) -> response::PrepareProposal {
-    let max = r.max_tx_bytes.max(0) as usize;
-    let mut total = 0usize;
-    let mut txs = Vec::new();
-    for tx in r.txs {
-        if DecodedTx::decode(&tx).is_err() {
-            continue;
-        }
-        // CometBFT counts the protobuf overhead of each tx in the block data.
-        let size = tx.len() + prost::length_delimiter_len(tx.len()) + 1;
-        if total + size > max {
-            break;
-        }
-        total += size;
-        txs.push(tx);
-    }
-    response::PrepareProposal { txs }
 }
 
 type Job<Req, Resp> = (Req, oneshot::Sender<Result<Resp, BoxError>>);
@@ -253,12 +308,19 @@ fn check_tx(core: &AppCore, check: &Mutex<CheckState>, r: request::CheckTx) -> r
     }
 }
 
-/// Runs the ABCI server until the listener fails.
-pub async fn serve(app: App, addr: std::net::SocketAddr) -> Result<(), BoxError> {
+/// Runs the ABCI server until the listener fails. Without `attribution` the node votes with
+/// empty extensions (it reports no inference results).
+pub async fn serve(
+    app: App,
+    attribution: Option<Arc<Attribution>>,
+    addr: std::net::SocketAddr,
+) -> Result<(), BoxError> {
     let core = app.core.clone();
     let check = app.check.clone();
     let mut app = app;
-    let consensus_svc = ordered_service("abci-consensus", move |req| consensus(&mut app, req));
+    let consensus_svc = ordered_service("abci-consensus", move |req| {
+        consensus(&mut app, attribution.as_deref(), req)
+    });
 
     let mempool_core = core.clone();
     let mempool_svc = ordered_service("abci-mempool", move |req: MempoolRequest| {

@@ -22,6 +22,10 @@ use serde_json::{Value, json};
 
 use crate::home::{AppConfig, DEFAULT_ABCI_ADDR, Home, node_id, read_json, write_json};
 
+/// CometBFT's `consensus_params.abci.vote_extensions_enable_height` in a new genesis: validators
+/// report inference results (Proof of Attribution) in the votes of every block from the first.
+pub const VOTE_EXTENSIONS_ENABLE_HEIGHT: u64 = 1;
+
 /// `openledgerd init`: CometBFT config and keys (by the real `cometbft init`), a genesis without
 /// validators (they come from gentxs), and `app.toml`.
 pub fn init(
@@ -81,6 +85,9 @@ pub fn init(
     if let Some(app_state) = genesis["app_state"].as_object_mut() {
         app_state.extend(default_app_state()?);
     }
+    // Proof of Attribution reports inference results in vote extensions, from the first block.
+    genesis["consensus_params"]["abci"]["vote_extensions_enable_height"] =
+        serde_json::json!(VOTE_EXTENSIONS_ENABLE_HEIGHT.to_string());
     write_json(&home.genesis(), &genesis)?;
 
     // CometBFT settings: our moniker; the tx indexer on (GetTx needs it).

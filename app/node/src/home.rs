@@ -58,6 +58,31 @@ pub struct AppConfig {
     pub min_retain_blocks: u64,
     #[serde(default)]
     pub grpc: GrpcConfig,
+    #[serde(default)]
+    pub attribution: AttributionConfig,
+}
+
+/// `[attribution]`: the engine this validator runs paid inference requests on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AttributionConfig {
+    /// `in-process` (lora-engine in the node), the URL of an `openledger-lora serve`, or `off`
+    /// (the validator reports nothing; its share of the agreement is missing).
+    pub engine: String,
+    /// Base model files, or directories of them, the in-process engine may load; each is matched
+    /// by the sha256 of its weights to the chain's registered base models. The installed
+    /// SmolLM2 is always a candidate.
+    #[serde(default)]
+    pub models: Vec<PathBuf>,
+}
+
+impl Default for AttributionConfig {
+    fn default() -> Self {
+        Self {
+            engine: "in-process".into(),
+            models: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,6 +104,7 @@ impl Default for AppConfig {
             minimum_gas_prices: DEFAULT_MIN_GAS_PRICES.into(),
             min_retain_blocks: 0,
             grpc: GrpcConfig::default(),
+            attribution: AttributionConfig::default(),
         }
     }
 }

@@ -7,7 +7,8 @@
 //!   `Simulate`); [`events`]: the state machine's events in CometBFT's form;
 //! - [`home`]: the home directory, `app.toml`, the node's keys; [`genesis`]: `init`,
 //!   `genesis add-account`, `collect-gentxs`, `validate`;
-//! - [`start`]: `openledgerd start`; [`cometbft`]: the `cometbft` child process.
+//! - [`start`]: `openledgerd start`; [`cometbft`]: the `cometbft` child process;
+//! - [`attribution`]: Proof of Attribution's engine worker and vote extensions.
 //!
 //! The node uses the state machine; it never uses a client or the CLI (this crate does not
 //! depend on them, so the compiler keeps it that way).
@@ -15,6 +16,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod abci;
+pub mod attribution;
 pub mod cometbft;
 pub mod events;
 pub mod genesis;

@@ -12,6 +12,8 @@ use openledger_framework::store::Storage;
 use openledger_state_machine::ante::AnteConfig;
 use openledger_state_machine::{App, AppCore, STORE_PREFIXES};
 
+use crate::attribution::engine::{GrpcEngine, InProcessEngine, PerturbedEngine};
+use crate::attribution::{Attribution, InferenceEngine};
 use crate::cometbft::{self, CometMode};
 use crate::home::{AppConfig, Home};
 
@@ -25,6 +27,56 @@ pub struct StartOptions {
     pub comet: CometMode,
     pub cometbft_bin: Option<PathBuf>,
     pub minimum_gas_prices: Option<String>,
+    /// Overrides app.toml's `attribution.engine` (`in-process`, `off` or an engine's URL).
+    pub lora_engine: Option<String>,
+    /// Added to app.toml's `attribution.models`.
+    pub lora_models: Vec<PathBuf>,
+    /// TEST ONLY: this validator perturbs the scores it reports (`noise` or `garbage`), to show
+    /// that the committed medians stay within the honest validators' range.
+    pub attribution_perturb: Option<String>,
+}
+
+/// The attribution engine of the options and app.toml (`None`: `off`).
+pub fn attribution_engine(
+    home: &Home,
+    config: &AppConfig,
+    opts: &StartOptions,
+) -> anyhow::Result<Option<Box<dyn InferenceEngine>>> {
+    let kind = opts
+        .lora_engine
+        .clone()
+        .unwrap_or_else(|| config.attribution.engine.clone());
+    let engine: Box<dyn InferenceEngine> = match kind.as_str() {
+        "off" => return Ok(None),
+        "in-process" => {
+            let mut models = config.attribution.models.clone();
+            models.extend(opts.lora_models.iter().cloned());
+            models.extend(openledger_lora::models::default_model_path());
+            Box::new(InProcessEngine::new(
+                &models,
+                home.0.join("data").join("attribution"),
+            ))
+        }
+        url if url.starts_with("http://") || url.starts_with("https://") => {
+            Box::new(GrpcEngine::new(url)?)
+        }
+        other => bail!(
+            "attribution engine {other:?}: expected `in-process`, `off` or an http(s) URL of \
+             `openledger-lora serve`"
+        ),
+    };
+    Ok(Some(match opts.attribution_perturb.as_deref() {
+        None => engine,
+        Some("noise") => Box::new(PerturbedEngine {
+            inner: engine,
+            garbage: false,
+        }),
+        Some("garbage") => Box::new(PerturbedEngine {
+            inner: engine,
+            garbage: true,
+        }),
+        Some(other) => bail!("--attribution-perturb {other:?}: expected noise or garbage"),
+    }))
 }
 
 /// `tcp://host:port` or `host:port` → a socket address.
@@ -65,6 +117,28 @@ pub async fn open_core(
     )?))
 }
 
+/// A genesis without validators (no gentx collected, none in staking or CometBFT's list) would
+/// let cometbft stop with "validator set is nil in genesis and still empty after InitChain":
+/// say what to do instead.
+fn check_genesis_has_validators(home: &Home) -> anyhow::Result<()> {
+    let genesis = crate::home::read_json(&home.genesis())?;
+    let app_state = &genesis["app_state"];
+    let gentxs = openledger_state_machine::genutil::gentxs_of(app_state)
+        .map_err(|e| anyhow!("{}: {e}", home.genesis().display()))?;
+    let listed = |v: &serde_json::Value| v.as_array().is_some_and(|a| !a.is_empty());
+    if gentxs.is_empty()
+        && !listed(&genesis["validators"])
+        && !listed(&app_state["staking"]["validators"])
+    {
+        bail!(
+            "{} has no validators: create one with `openledgerd genesis gentx <key> <amount>` \
+             and `openledgerd genesis collect-gentxs` (or run `make run`, which does both)",
+            home.genesis().display()
+        );
+    }
+    Ok(())
+}
+
 /// Runs the node until Ctrl-C / SIGTERM (or until the managed cometbft exits).
 pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     let home = Home(opts.home.clone());
@@ -75,15 +149,24 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
         );
     }
     let config = AppConfig::load(&home)?;
+    check_genesis_has_validators(&home)?;
     let core = open_core(&home, &config, opts.minimum_gas_prices.as_deref()).await?;
     let mut app = App::new(core.clone()).map_err(|e| anyhow!("loading state: {e}"))?;
     app.min_retain_blocks = config.min_retain_blocks;
     let (height, hash) = app.last_commit().map_err(|e| anyhow!("{e}"))?;
     tracing::info!(height, app_hash = %hex::encode_upper(hash), home = %home.0.display(), "state loaded");
 
+    let attribution = match attribution_engine(&home, &config, &opts)? {
+        Some(engine) => Some(Arc::new(Attribution::start(core.clone(), engine)?)),
+        None => {
+            tracing::warn!("attribution engine off: this validator reports no inference results");
+            None
+        }
+    };
+
     let abci_addr = socket_addr(&opts.abci_addr)?;
     // Bind before cometbft starts so it finds the socket ready.
-    let abci = tokio::spawn(async move { crate::abci::serve(app, abci_addr).await });
+    let abci = tokio::spawn(async move { crate::abci::serve(app, attribution, abci_addr).await });
 
     let grpc_addr = socket_addr(opts.grpc_addr.as_deref().unwrap_or(&config.grpc.address))?;
     let node = crate::grpc::Node::new(

@@ -1,11 +1,12 @@
 //! The `openledgerd` command line, in the Cosmos SDK's shape: one file per module with its `tx`
 //! and `query` commands ([`bank`], [`auth`], [`staking`], [`distribution`], [`slashing`],
-//! [`gov`], [`mint`], [`datanet`], [`models`], [`wasm`]), and [`keys`], [`genesis`], [`comet`],
+//! [`gov`], [`mint`], [`datanet`], [`models`], [`wasm`], [`attribution`]), and [`keys`], [`genesis`], [`comet`],
 //! [`node`] (`init`, `start`), [`chain`] (`status`, `query tx`, `query block`) and
 //! [`loadtest`]. [`common`]: what they share (tx flags and sending, the query context);
 //! [`output`]: what they print. Commands parse their flags and call the client, the node or the
 //! genesis tooling; the chain's logic is not here.
 
+pub mod attribution;
 pub mod auth;
 pub mod bank;
 pub mod chain;
@@ -31,6 +32,7 @@ use clap::{Parser, Subcommand};
 use openledger_node::home;
 use serde_json::Value;
 
+use self::attribution::{AttributionQuery, AttributionTx};
 use self::auth::AuthQuery;
 use self::bank::{BankQuery, BankTx};
 use self::comet::CometCmd;
@@ -160,6 +162,11 @@ enum TxCmd {
         #[command(subcommand)]
         cmd: GovTx,
     },
+    /// Paid inference with Proof of Attribution.
+    Attribution {
+        #[command(subcommand)]
+        cmd: AttributionTx,
+    },
 }
 
 #[derive(Subcommand)]
@@ -204,6 +211,11 @@ enum QueryCmd {
     Mint {
         #[command(subcommand)]
         cmd: MintQuery,
+    },
+    /// Inference requests, attribution records, contributors' earnings, record verification.
+    Attribution {
+        #[command(subcommand)]
+        cmd: AttributionQuery,
     },
     /// A transaction by hash.
     Tx { hash: String },
@@ -267,6 +279,7 @@ impl TxCmd {
             TxCmd::Distribution { cmd } => distribution::tx(rt, home, cmd),
             TxCmd::Slashing { cmd } => slashing::tx(rt, home, cmd),
             TxCmd::Gov { cmd } => gov::tx(rt, home, cmd),
+            TxCmd::Attribution { cmd } => attribution::tx(rt, home, cmd),
         }
     }
 }
@@ -284,6 +297,7 @@ impl QueryCmd {
             QueryCmd::Slashing { cmd } => slashing::query(q, cmd).await,
             QueryCmd::Gov { cmd } => gov::query(q, cmd).await,
             QueryCmd::Mint { cmd } => mint::query(q, cmd).await,
+            QueryCmd::Attribution { cmd } => attribution::query(q, cmd).await,
             QueryCmd::Tx { hash } => chain::tx(&q.channel().await?, &hash).await,
             QueryCmd::Block { height } => chain::block(&q.channel().await?, height).await,
         }

@@ -41,6 +41,18 @@ pub struct StartArgs {
     /// Log filter (tracing's env-filter syntax).
     #[arg(long, default_value = "info")]
     log_level: String,
+    /// Where this validator runs paid inference requests: `in-process` (lora-engine in the
+    /// node), `off`, or the URL of an `openledger-lora serve` (default: app.toml's
+    /// attribution.engine, in-process).
+    #[arg(long)]
+    lora_engine: Option<String>,
+    /// Base model files (or directories of them) the in-process engine may load, matched by the
+    /// sha256 of their weights; the installed SmolLM2 is always one.
+    #[arg(long, value_delimiter = ',')]
+    lora_models: Vec<PathBuf>,
+    /// TEST ONLY: report perturbed influence scores (`noise` or `garbage`).
+    #[arg(long, hide = true)]
+    attribution_perturb: Option<String>,
 }
 
 /// `--comet`: `managed` (start and supervise cometbft) or `external` (wait for one).
@@ -85,6 +97,9 @@ pub fn start(rt: &tokio::runtime::Runtime, home: PathBuf, a: StartArgs) -> anyho
         },
         cometbft_bin: a.cometbft_bin,
         minimum_gas_prices: a.minimum_gas_prices,
+        lora_engine: a.lora_engine,
+        lora_models: a.lora_models,
+        attribution_perturb: a.attribution_perturb,
     };
     rt.block_on(start::start(opts))
 }

@@ -22,7 +22,9 @@ use serde_json::{Value, json};
 use tendermint::block::signed_header::SignedHeader;
 use tendermint::validator::Set as ValidatorSet;
 use tendermint_light_client_verifier::options::Options;
-use tendermint_light_client_verifier::types::{TrustThreshold, TrustedBlockState, UntrustedBlockState};
+use tendermint_light_client_verifier::types::{
+    TrustThreshold, TrustedBlockState, UntrustedBlockState,
+};
 use tendermint_light_client_verifier::{ProdVerifier, Verdict, Verifier};
 use tendermint_rpc::{Client, HttpClient, Paging};
 use tonic::transport::Channel;
@@ -80,7 +82,10 @@ impl Verification {
 }
 
 /// The record's proof as the node serves it.
-pub async fn record_proof(ch: &Channel, request_id: u64) -> anyhow::Result<pb::QueryRecordProofResponse> {
+pub async fn record_proof(
+    ch: &Channel,
+    request_id: u64,
+) -> anyhow::Result<pb::QueryRecordProofResponse> {
     let mut q = pb::query_client::QueryClient::new(ch.clone());
     Ok(q.record_proof(pb::QueryRecordProofRequest { request_id })
         .await
@@ -102,7 +107,10 @@ pub async fn verify(
         ..Default::default()
     };
     let p = record_proof(ch, request_id).await?;
-    let mut record = p.record.clone().ok_or_else(|| anyhow!("the node sent no record"))?;
+    let mut record = p
+        .record
+        .clone()
+        .ok_or_else(|| anyhow!("the node sent no record"))?;
     if let Some(t) = tamper {
         t(&mut record);
     }
@@ -150,8 +158,16 @@ pub async fn verify(
     let header = match header {
         Ok(h) => h,
         Err(e) => {
-            v.push("root in app hash", false, "no verified header to check against");
-            v.push("header verified by the light client", false, format!("{e:#}"));
+            v.push(
+                "root in app hash",
+                false,
+                "no verified header to check against",
+            );
+            v.push(
+                "header verified by the light client",
+                false,
+                format!("{e:#}"),
+            );
             return Ok(v);
         }
     };

@@ -8,6 +8,7 @@
 //! Queries go through tonic's typed clients of the generated services (`query_client::…`).
 //! The client knows the node only by its wire protocol and limits; it never uses the CLI.
 
+pub mod attribution;
 pub mod datanet;
 pub mod keyring;
 pub mod models;

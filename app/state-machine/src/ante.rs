@@ -153,8 +153,10 @@ pub struct AnteConfig {
     pub min_gas_prices: Vec<DecCoin>,
 }
 
-/// Stateless checks (no state needed), run before anything reads state or charges gas.
-pub fn check_stateless(tx: &DecodedTx) -> Result<(), AbciError> {
+/// Stateless checks (no state needed), run before anything reads state or charges gas. In
+/// Simulate a gas limit of 0 is allowed (the SDK's: simulation runs on an infinite meter, and
+/// cosmjs, Keplr and the SDK CLI simulate with gas 0 to learn the gas).
+pub fn check_stateless(tx: &DecodedTx, mode: ExecMode) -> Result<(), AbciError> {
     if tx.body.messages.is_empty() {
         return Err(SdkError::InvalidRequest("must contain at least one message".into()).into());
     }
@@ -170,7 +172,7 @@ pub fn check_stateless(tx: &DecodedTx) -> Result<(), AbciError> {
         .into());
     }
     let gas = tx.gas_limit();
-    if gas == 0 || gas > MAX_GAS_WANTED {
+    if (gas == 0 && mode != ExecMode::Simulate) || gas > MAX_GAS_WANTED {
         return Err(SdkError::InvalidGasLimit(format!(
             "gas limit {gas} must be in 1..={MAX_GAS_WANTED}"
         ))
@@ -194,7 +196,7 @@ pub fn run(
     config: &AnteConfig,
     sigs: &SigCache,
 ) -> Result<(), AbciError> {
-    check_stateless(tx)?;
+    check_stateless(tx, ctx.mode)?;
     let params = auth.params(ctx)?;
     let max_memo = params.max_memo_characters;
     if tx.body.memo.chars().count() as u64 > max_memo {
@@ -345,7 +347,9 @@ pub fn run(
         }
         ctx.gas
             .consume(params.sig_verify_cost_secp256k1, "ante verify: secp256k1")?;
-        if ctx.mode != ExecMode::Simulate {
+        // Simulate checks a signature that is there and skips an empty one (clients simulate
+        // before they sign, with an empty signature per signer).
+        if ctx.mode != ExecMode::Simulate || !tx.signatures[i].is_empty() {
             // Gentxs are signed before account numbers exist: 0, as in the Cosmos SDK.
             let account_number = if ctx.mode == ExecMode::Genesis {
                 0

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData;
+use openledger_attribution::{AttributionKeeper, AttributionModule, LicenceAnswer, Licences};
 use openledger_auth::{Account, AuthKeeper, AuthModule, FEE_COLLECTOR, GOV_MODULE};
 use openledger_bank::{AccountKeeper, BankKeeper, BankModule};
 use openledger_datanet::{DatanetKeeper, DatanetModule};
@@ -40,6 +41,7 @@ pub const STORE_PREFIXES: &[&str] = &[
     "datanet",
     "models",
     "wasm",
+    "attribution",
 ];
 
 /// The result of running one transaction.
@@ -148,6 +150,52 @@ impl ContractAccounts for AuthForWasm {
     }
 }
 
+/// Wasm seen through attribution's narrow `Licences` trait: the adapter's licence contract is
+/// asked `{"can_infer":{"adapter_id","user"}}` (its answer: `allowed`, `price` in its denom,
+/// which `{"config":{}}` gives).
+struct WasmLicences(WasmKeeper);
+
+impl Licences for WasmLicences {
+    fn can_infer(
+        &self,
+        ctx: &mut Ctx<'_>,
+        contract: &str,
+        adapter_id: u64,
+        user: &Address,
+    ) -> Result<LicenceAnswer, AbciError> {
+        let licence_error = |reason: String| {
+            AbciError::from(openledger_attribution::AttributionError::Licence {
+                contract: contract.to_string(),
+                reason,
+            })
+        };
+        let addr = Address::from_bech32(contract)
+            .map_err(|e| licence_error(format!("invalid address: {e}")))?;
+        let ask =
+            |ctx: &mut Ctx<'_>, q: serde_json::Value| -> Result<serde_json::Value, AbciError> {
+                let answer = self.0.query_smart(ctx, &addr, q.to_string().as_bytes())?;
+                serde_json::from_slice(&answer).map_err(|e| licence_error(format!("answer: {e}")))
+            };
+        let can = ask(
+            ctx,
+            serde_json::json!({"can_infer": {"adapter_id": adapter_id, "user": user.to_bech32()}}),
+        )?;
+        let config = ask(ctx, serde_json::json!({"config": {}}))?;
+        let allowed = can["allowed"]
+            .as_bool()
+            .ok_or_else(|| licence_error("CanInfer answered without `allowed`".into()))?;
+        let amount: u128 = can["price"]
+            .as_str()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| licence_error("CanInfer answered without a `price`".into()))?;
+        let denom = config["denom"].as_str().unwrap_or("uopen").to_string();
+        Ok(LicenceAnswer {
+            allowed,
+            price: openledger_framework::Coin::new(amount, denom),
+        })
+    }
+}
+
 /// Everything that does not change while the node runs: modules, routes, keepers, settings.
 pub struct AppCore {
     pub storage: Storage,
@@ -157,6 +205,7 @@ pub struct AppCore {
     pub models: ModelsKeeper,
     pub wasm: WasmKeeper,
     pub staking: StakingModule,
+    pub attribution: AttributionKeeper,
     /// Every module, in genesis order.
     pub modules: Vec<Arc<dyn Module>>,
     /// The order of begin block (mint, distribution, slashing, staking: the Cosmos SDK's) and
@@ -192,6 +241,7 @@ impl AppCore {
                 NOT_BONDED_POOL,
                 openledger_distribution::MODULE_NAME,
                 openledger_distribution::mint::MODULE_NAME,
+                openledger_attribution::MODULE_ACCOUNT,
             ],
             gov,
         );
@@ -218,6 +268,13 @@ impl AppCore {
         let staking_module: Arc<dyn Module> = Arc::new(staking.clone());
         let datanets = DatanetKeeper::new(bank.clone(), gov);
         let models = ModelsKeeper::new(bank.clone(), datanets.clone(), gov);
+        let attribution = AttributionKeeper::new(
+            bank.clone(),
+            models.clone(),
+            datanets.clone(),
+            staking.keeper.clone(),
+            gov,
+        );
         let wasm = WasmKeeper::new(
             WasmConfig::new(wasm_cache),
             WasmDeps::new(Arc::new(bank.clone()))
@@ -225,13 +282,16 @@ impl AppCore {
                 .with_bindings(Arc::new(OpenLedgerBindings::new(
                     datanets.clone(),
                     models.clone(),
+                    attribution.clone(),
                 )))
                 .with_authority(gov),
         )
         .map_err(|e| anyhow::anyhow!("opening the wasm module cache: {e}"))?;
+        // Adapters' licence contracts price and allow inference requests.
+        attribution.set_licences(Arc::new(WasmLicences(wasm.clone())));
         let auth_module: Arc<dyn Module> = Arc::new(AuthModule { keeper: auth });
         let bank_module: Arc<dyn Module> = Arc::new(BankModule::new(bank.clone()));
-        let apps: [Arc<dyn Module>; 3] = [
+        let apps: [Arc<dyn Module>; 4] = [
             Arc::new(DatanetModule {
                 keeper: datanets.clone(),
             }),
@@ -239,6 +299,11 @@ impl AppCore {
                 keeper: models.clone(),
             }),
             Arc::new(WasmModule::new(wasm.clone())),
+            // Last: a request's fee is escrowed by the messages of the block, and its refund
+            // at end block sees them.
+            Arc::new(AttributionModule {
+                keeper: attribution.clone(),
+            }),
         ];
         // Genesis order (the SDK's): accounts and balances first, then staking and what
         // listens to it; the gentxs run after all of them.
@@ -290,6 +355,7 @@ impl AppCore {
             models,
             wasm,
             staking,
+            attribution,
             modules,
             begin_order,
             end_order,
@@ -344,7 +410,7 @@ impl AppCore {
         mode: ExecMode,
         run_msgs: bool,
     ) -> TxOutcome {
-        if let Err(e) = ante::check_stateless(tx) {
+        if let Err(e) = ante::check_stateless(tx, mode) {
             return TxOutcome::failed(e, tx.gas_limit(), 0, Vec::new());
         }
         let gas_wanted = if mode == ExecMode::Simulate {

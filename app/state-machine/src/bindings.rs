@@ -1,12 +1,9 @@
 //! OpenLedger's custom CosmWasm bindings on the host side: the `openledger-bindings` package's
-//! queries answered from the datanet and models keepers, in the JSON shapes that package's README
-//! fixes (`wasm-contracts/packages/openledger-bindings/README.md`).
-//!
-//! Proof of Attribution is not on this chain yet, so `attribution_record` answers "not found" for
-//! every request id, `contributor_earnings` answers zeros (nothing is paid before attribution
-//! lands) and the custom message `request_inference` fails with a clear error rather than
-//! pretending to escrow anything.
+//! queries answered from the datanet, models and attribution keepers, in the JSON shapes that
+//! package's README fixes (`wasm-contracts/packages/openledger-bindings/README.md`), and its
+//! `request_inference` message, which requests a paid inference with the contract as sender.
 
+use openledger_attribution::AttributionKeeper;
 use openledger_datanet::DatanetKeeper;
 use openledger_framework::{AbciError, Address, Ctx};
 use openledger_models::ModelsKeeper;
@@ -20,10 +17,6 @@ pub const CODESPACE: &str = "openledger-bindings";
 
 fn invalid(message: String) -> AbciError {
     AbciError::new(CODESPACE, 2, message)
-}
-
-fn not_available(message: String) -> AbciError {
-    AbciError::new(CODESPACE, 3, message)
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, AbciError> {
@@ -48,11 +41,9 @@ enum Query {
 enum Msg {
     RequestInference {
         adapter_id: u64,
-        #[allow(dead_code)]
         prompt: String,
-        #[allow(dead_code)]
         max_tokens: u32,
-        #[allow(dead_code)]
+        /// uopen.
         max_fee: String,
     },
 }
@@ -209,16 +200,87 @@ pub fn provenance_response(adapter_id: u64, p: QueryProvenanceResponse) -> Prove
     }
 }
 
-/// The host's [`CustomBindings`] over the datanet and models keepers.
+/// One record's influence, as the bindings answer it.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct RecordInfluence {
+    pub record_id: u64,
+    pub contributor: String,
+    pub score: i64,
+    pub reward: String,
+}
+
+/// `attribution_record`: a request and, once attributed, its output hash and influences.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct AttributionRecordResponse {
+    pub request_id: u64,
+    pub adapter_id: u64,
+    pub requester: String,
+    pub fee: String,
+    /// `pending`, `attributed` or `refunded`.
+    pub status: &'static str,
+    pub requested_height: u64,
+    pub finalized_height: Option<u64>,
+    pub output_sha256: Option<String>,
+    pub influences: Vec<RecordInfluence>,
+}
+
+/// The host's [`CustomBindings`] over the datanet, models and attribution keepers.
 #[derive(Clone)]
 pub struct OpenLedgerBindings {
     datanets: DatanetKeeper,
     models: ModelsKeeper,
+    attribution: AttributionKeeper,
 }
 
 impl OpenLedgerBindings {
-    pub fn new(datanets: DatanetKeeper, models: ModelsKeeper) -> Self {
-        Self { datanets, models }
+    pub fn new(
+        datanets: DatanetKeeper,
+        models: ModelsKeeper,
+        attribution: AttributionKeeper,
+    ) -> Self {
+        Self {
+            datanets,
+            models,
+            attribution,
+        }
+    }
+
+    fn attribution_record(
+        &self,
+        ctx: &mut Ctx<'_>,
+        request_id: u64,
+    ) -> Result<AttributionRecordResponse, AbciError> {
+        use openledger_proto::openledger::attribution::v1::RequestStatus;
+        let request = self.attribution.must_request(ctx, request_id)?;
+        let status = match RequestStatus::try_from(request.status) {
+            Ok(RequestStatus::Attributed) => "attributed",
+            Ok(RequestStatus::Refunded) => "refunded",
+            _ => "pending",
+        };
+        let record = self.attribution.record(ctx, request_id)?;
+        Ok(AttributionRecordResponse {
+            request_id,
+            adapter_id: request.adapter_id,
+            requester: request.sender,
+            fee: request.fee.map(|c| c.amount).unwrap_or_else(|| "0".into()),
+            status,
+            requested_height: request.height,
+            finalized_height: (request.finalized_height > 0).then_some(request.finalized_height),
+            output_sha256: record.as_ref().map(|r| hex::encode(&r.output_sha256)),
+            influences: record
+                .map(|r| {
+                    r.scores
+                        .into_iter()
+                        .map(|s| RecordInfluence {
+                            record_id: s.record_id,
+                            contributor: s.contributor,
+                            score: s.score,
+                            reward: s.reward,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
     }
 
     fn answer(&self, ctx: &mut Ctx<'_>, query: Query) -> Result<serde_json::Value, AbciError> {
@@ -240,19 +302,16 @@ impl OpenLedgerBindings {
                 self.models.provenance(ctx, adapter_id)?,
             ))?,
             Query::AttributionRecord { request_id } => {
-                return Err(not_available(format!(
-                    "attribution record {request_id} not found: the attribution module is not \
-                     available yet"
-                )));
+                to_json(&self.attribution_record(ctx, request_id)?)?
             }
             Query::ContributorEarnings { address } => {
-                Address::from_bech32(&address)
+                let addr = Address::from_bech32(&address)
                     .map_err(|e| invalid(format!("invalid address {address}: {e}")))?;
-                // Nothing is paid to contributors before the attribution module lands.
+                let e = self.attribution.earnings(ctx, &addr)?;
                 to_json(&ContributorEarningsResponse {
                     address,
-                    total_earned: "0".into(),
-                    attributions: 0,
+                    total_earned: e.total_earned,
+                    attributions: e.attributions,
                 })?
             }
         })
@@ -269,17 +328,47 @@ impl CustomBindings for OpenLedgerBindings {
 
     fn execute(
         &self,
-        _ctx: &mut Ctx<'_>,
-        _contract: &Address,
+        ctx: &mut Ctx<'_>,
+        contract: &Address,
         msg: &[u8],
     ) -> Result<CustomMsgResult, AbciError> {
+        use openledger_proto::openledger::attribution::v1::{
+            MsgRequestInference, MsgRequestInferenceResponse,
+        };
         let msg: Msg = serde_json::from_slice(msg)
             .map_err(|e| invalid(format!("unknown or malformed OpenLedger message: {e}")))?;
         match msg {
-            Msg::RequestInference { adapter_id, .. } => Err(not_available(format!(
-                "request_inference for adapter {adapter_id}: the attribution module is not \
-                 available yet"
-            ))),
+            Msg::RequestInference {
+                adapter_id,
+                prompt,
+                max_tokens,
+                max_fee,
+            } => {
+                let max_fee: u128 = max_fee
+                    .parse()
+                    .map_err(|_| invalid(format!("max_fee {max_fee:?} is not an amount")))?;
+                let m = MsgRequestInference {
+                    sender: contract.to_bech32(),
+                    adapter_id,
+                    prompt,
+                    max_tokens,
+                    max_fee: Some(openledger_framework::Coin::new(max_fee, "uopen").to_proto()),
+                };
+                openledger_attribution::msgs::check_request(&m)?;
+                let (request_id, fee) = self.attribution.request_inference(ctx, &m)?;
+                let response = MsgRequestInferenceResponse {
+                    request_id,
+                    fee: Some(fee.to_proto()),
+                };
+                let bytes = prost::Message::encode_to_vec(&response);
+                Ok(CustomMsgResult {
+                    data: Some(bytes.clone()),
+                    msg_responses: vec![(
+                        openledger_framework::type_url::<MsgRequestInferenceResponse>(),
+                        bytes,
+                    )],
+                })
+            }
         }
     }
 }
@@ -306,8 +395,16 @@ mod tests {
             Address::module("gov"),
         );
         let datanets = DatanetKeeper::new(bank.clone(), Address::module("gov"));
-        let models = ModelsKeeper::new(bank, datanets.clone(), Address::module("gov"));
-        OpenLedgerBindings::new(datanets, models)
+        let models = ModelsKeeper::new(bank.clone(), datanets.clone(), Address::module("gov"));
+        let staking = openledger_staking::StakingKeeper::new(bank.clone(), Address::module("gov"));
+        let attribution = AttributionKeeper::new(
+            bank,
+            models.clone(),
+            datanets.clone(),
+            staking,
+            Address::module("gov"),
+        );
+        OpenLedgerBindings::new(datanets, models, attribution)
     }
 
     struct NoAuth;
@@ -450,11 +547,11 @@ mod tests {
     }
 
     #[test]
-    fn attribution_is_not_there_yet() {
+    fn attribution_queries_and_request_inference_reach_the_module() {
         let b = keepers();
         let mut s = state();
         let err = query(&b, &mut s, json!({"attribution_record": {"request_id": 9}})).unwrap_err();
-        assert!(err.contains("attribution record 9 not found"), "{err}");
+        assert!(err.contains("request 9 not found"), "{err}");
         assert_eq!(
             query(
                 &b,
@@ -476,7 +573,7 @@ mod tests {
         let mut gas = GasMeter::new(1_000_000);
         let mut events = Vec::new();
         let mut ctx = Ctx::new(&block, ExecMode::Finalize, &mut s, &mut gas, &mut events);
-        let msg = json!({"request_inference": {"adapter_id": 1, "prompt": "Name the capital of France.", "max_tokens": 16, "max_fee": "5000"}});
+        let msg = json!({"request_inference": {"adapter_id": 7, "prompt": "Name the capital of France.", "max_tokens": 16, "max_fee": "5000"}});
         let err = b
             .execute(
                 &mut ctx,
@@ -485,11 +582,19 @@ mod tests {
             )
             .unwrap_err();
         assert!(
-            err.message
-                .contains("attribution module is not available yet"),
+            err.message.contains("adapter 7 not found"),
             "{}",
             err.message
         );
+        let bad_fee = json!({"request_inference": {"adapter_id": 7, "prompt": "p", "max_tokens": 16, "max_fee": "lots"}});
+        let err = b
+            .execute(
+                &mut ctx,
+                &Address::from([9; 20]),
+                bad_fee.to_string().as_bytes(),
+            )
+            .unwrap_err();
+        assert!(err.message.contains("not an amount"), "{}", err.message);
     }
 
     #[test]

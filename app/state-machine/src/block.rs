@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use openledger_attribution::extension::{TrustedCommit, is_injected};
 use openledger_framework::context::ExecMode;
 use openledger_framework::error::SdkError;
 use openledger_framework::store::{Changes, KvRead, KvWrite, Overlay, PreparedCommit, Snapshot};
@@ -15,6 +16,7 @@ use prost::Message;
 
 use crate::ante::DecodedTx;
 use crate::app_core::{AppCore, TxOutcome};
+use crate::attribution;
 use crate::meta::{ChainMeta, META_KEY};
 
 /// What `FinalizeBlock` is given besides the txs.
@@ -27,6 +29,9 @@ pub struct BlockInput {
     /// `decided_last_commit`: who signed the previous block.
     pub last_commit: Vec<VoteInfo>,
     pub misbehavior: Vec<Misbehavior>,
+    /// The same commit with its round and each vote's flag: what the injected extended commit
+    /// must match.
+    pub commit: TrustedCommit,
 }
 
 impl BlockInput {
@@ -110,12 +115,15 @@ impl App {
     }
 
     /// InitChain: runs genesis and returns the app hash of the genesis state.
+    /// `vote_extensions_enable_height` is CometBFT's consensus param (0: never); it decides
+    /// from which block on Proof of Attribution's extended commit is injected.
     pub fn init_chain(
         &mut self,
         chain_id: &str,
         initial_height: u64,
         time: (i64, u32),
         app_state: &[u8],
+        vote_extensions_enable_height: u64,
     ) -> Result<([u8; 32], Vec<ValidatorUpdate>), AbciError> {
         if self.core.storage.latest_version().is_some() {
             return Err(SdkError::InvalidRequest(
@@ -137,7 +145,13 @@ impl App {
             chain_id: chain_id.to_string(),
             ..Default::default()
         };
-        let (changes, validators) = self.core.genesis_changes(&block, &app_state)?;
+        let (mut changes, validators) = self.core.genesis_changes(&block, &app_state)?;
+        if vote_extensions_enable_height > 0 {
+            changes.insert(
+                openledger_attribution::keys::vote_extensions_enable_height().to_string(),
+                Some(vote_extensions_enable_height.to_be_bytes().to_vec()),
+            );
+        }
         let base = self.core.storage.latest_snapshot();
         let hash = self
             .core
@@ -167,6 +181,7 @@ impl App {
             proposer,
             last_commit,
             misbehavior,
+            commit,
         } = input;
         let expected = self.meta.height + 1;
         if height != expected {
@@ -190,8 +205,12 @@ impl App {
             misbehavior,
         };
 
+        // The proposer's injected extended commit, when the block begins with one; the rest are
+        // Cosmos transactions.
+        let injected = txs.first().map(|t| t.as_ref()).filter(|t| is_injected(t));
         let decoded: Vec<Result<DecodedTx, AbciError>> = txs
             .iter()
+            .skip(usize::from(injected.is_some()))
             .map(|bytes| DecodedTx::decode(bytes.as_ref()))
             .collect();
         self.preverify_signatures(&state, &decoded);
@@ -205,16 +224,19 @@ impl App {
             &mut block_events,
             |m, ctx| m.begin_block(ctx),
         )?;
-        let outcomes = decoded
-            .iter()
-            .map(|tx| match tx {
+        let mut outcomes = Vec::with_capacity(txs.len());
+        if let Some(tx) = injected {
+            outcomes.push(self.apply_injected(&mut state, &block, tx, &commit, &mut block_events));
+        }
+        outcomes.extend(decoded.iter().map(|tx| {
+            match tx {
                 Ok(tx) => {
                     self.core
                         .execute_decoded(&mut state, &block, tx, ExecMode::Finalize, true)
                 }
                 Err(e) => TxOutcome::failed(e.clone(), 0, 0, Vec::new()),
-            })
-            .collect();
+            }
+        }));
         self.run_hooks(
             &core.end_order,
             &block,
@@ -238,6 +260,109 @@ impl App {
             app_hash: hash,
             validator_updates: self.core.staking.take_validator_updates(),
         })
+    }
+
+    /// The injected extended commit of the previous block: verified again (ProcessProposal did,
+    /// but a block is final here whatever it holds), then its reports become attribution
+    /// records and payouts. It uses no gas and pays no fee; when it fails, nothing of it is
+    /// applied and its outcome says why.
+    fn apply_injected(
+        &self,
+        state: &mut Overlay<&Snapshot>,
+        block: &BlockInfo,
+        tx: &[u8],
+        trusted: &TrustedCommit,
+        events: &mut Vec<Event>,
+    ) -> TxOutcome {
+        let result = (|| -> Result<TxOutcome, AbciError> {
+            let mut r: &dyn KvRead = &*state;
+            let enable = self
+                .core
+                .attribution
+                .vote_extensions_enable_height(&mut r)?;
+            if !attribution::injection_required(enable, block.height) {
+                return Err(SdkError::InvalidRequest(format!(
+                    "vote extensions are not enabled for block {}",
+                    block.height.saturating_sub(1)
+                ))
+                .into());
+            }
+            let verified = attribution::verify_injected(
+                &self.core,
+                &*state,
+                &block.chain_id,
+                block.height,
+                tx,
+                trusted,
+            )?;
+            let mut gas = GasMeter::infinite();
+            let mut ctx = Ctx::new(block, ExecMode::Finalize, state, &mut gas, events);
+            let records =
+                ctx.branch(|c| self.core.attribution.apply_extended_commit(c, &verified))?;
+            Ok(TxOutcome {
+                log: format!(
+                    "extended commit of block {}: {} of {} validators reported, {} records",
+                    block.height - 1,
+                    verified.extensions.len(),
+                    trusted.votes.len(),
+                    records.len()
+                ),
+                ..Default::default()
+            })
+        })();
+        result.unwrap_or_else(|e| {
+            tracing::error!(height = block.height, error = %e.message, "the block's injected extended commit was not applied");
+            TxOutcome::failed(e, 0, 0, Vec::new())
+        })
+    }
+
+    /// The committed state with the genesis writes on top until the first block is committed:
+    /// what the next block is proposed on.
+    fn proposal_state(&self) -> Overlay<Snapshot> {
+        let mut state = Overlay::new(self.core.storage.latest_snapshot());
+        if let Some(genesis) = &self.genesis {
+            state.apply(genesis.clone());
+        }
+        state
+    }
+
+    /// PrepareProposal for block `height`: the extended commit CometBFT gives
+    /// (`local_last_commit`) first when the block must carry one, then the mempool's txs.
+    pub fn prepare_proposal(
+        &self,
+        height: u64,
+        local_last_commit: Option<&tendermint_proto::v0_38::abci::ExtendedCommitInfo>,
+        mempool: Vec<Vec<u8>>,
+        max_tx_bytes: usize,
+    ) -> Vec<Vec<u8>> {
+        let state = self.proposal_state();
+        let mut r: &dyn KvRead = &state;
+        let enable = self
+            .core
+            .attribution
+            .vote_extensions_enable_height(&mut r)
+            .unwrap_or(0);
+        let injected =
+            local_last_commit.filter(|_| attribution::injection_required(enable, height));
+        attribution::prepare_proposal(injected, mempool, max_tx_bytes)
+    }
+
+    /// ProcessProposal for block `height`: `Err` says why the proposal is rejected.
+    pub fn process_proposal(
+        &self,
+        height: u64,
+        txs: &[impl AsRef<[u8]>],
+        trusted: &TrustedCommit,
+    ) -> Result<(), String> {
+        let state = self.proposal_state();
+        attribution::check_proposal(
+            &self.core,
+            &state,
+            &self.meta.chain_id,
+            height,
+            txs,
+            trusted,
+        )
     }
 
     /// Runs a begin/end-block hook of the given modules, in that order, with unlimited gas.

@@ -10,12 +10,15 @@
 //! - [`ante`]: the ante pipeline shared by CheckTx, Simulate and FinalizeBlock;
 //! - [`meta`]: the chain's metadata beside the modules' state;
 //! - [`genutil`]: the gentxs of a genesis `app_state`, which InitChain runs;
-//! - [`bindings`]: OpenLedger's custom CosmWasm queries and messages on the host side.
+//! - [`bindings`]: OpenLedger's custom CosmWasm queries and messages on the host side;
+//! - [`attribution`]: Proof of Attribution's extended commit in PrepareProposal,
+//!   ProcessProposal and FinalizeBlock.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod ante;
 pub mod app_core;
+pub mod attribution;
 pub mod bindings;
 pub mod block;
 pub mod genutil;

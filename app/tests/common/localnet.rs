@@ -68,6 +68,8 @@ pub struct Localnet {
     pub dir: tempfile::TempDir,
     pub nodes: Vec<Node>,
     port_base: u16,
+    /// Flags every node was started with (`LOCALNET_START_ARGS`), reused on restarts.
+    start_args: Vec<String>,
 }
 
 /// A base port with 10 free ports for each of `n` nodes (the scripts' layout).
@@ -95,6 +97,11 @@ impl Localnet {
     /// `localnet/start.sh n` with fast blocks and `app_state` patched by `patch` (deep merge).
     /// Room is left in the port range for `spare` more nodes.
     pub fn start(n: usize, spare: usize, patch: &Value) -> Self {
+        Self::start_with(n, spare, patch, &[])
+    }
+
+    /// [`start`](Self::start) with more flags for every `openledgerd start`.
+    pub fn start_with(n: usize, spare: usize, patch: &Value, start_args: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let run_dir = dir.path().join("run");
         let patch_file = dir.path().join("patch.json");
@@ -106,6 +113,7 @@ impl Localnet {
             .env("LOCALNET_PORT_BASE", port_base.to_string())
             .env("LOCALNET_TIMEOUT_COMMIT", "500ms")
             .env("LOCALNET_GENESIS_PATCH", &patch_file)
+            .env("LOCALNET_START_ARGS", start_args.join(" "))
             .env("OPENLEDGERD", BIN)
             .stdin(Stdio::null())
             .output()
@@ -114,6 +122,7 @@ impl Localnet {
             dir,
             nodes: Vec::new(),
             port_base,
+            start_args: start_args.iter().map(|a| a.to_string()).collect(),
         };
         if let Ok(nodes) = std::fs::read_to_string(net.nodes_json()) {
             net.nodes = parse_nodes(&nodes);
@@ -222,6 +231,11 @@ impl Localnet {
 
     /// (Re)starts node `i` with the flags the script used.
     pub fn start_node(&mut self, i: usize) {
+        self.start_node_with(i, &[])
+    }
+
+    /// [`start_node`](Self::start_node) with more flags (after the network's own).
+    pub fn start_node_with(&mut self, i: usize, extra: &[&str]) {
         let node = self.nodes[i].clone();
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -242,6 +256,8 @@ impl Localnet {
                 "--p2p.laddr",
                 &format!("tcp://{}", node.p2p),
             ])
+            .args(&self.start_args)
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)

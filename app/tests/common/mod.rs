@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod attribution;
 pub mod localnet;
 
 use std::net::TcpListener;
@@ -78,6 +79,8 @@ pub struct TestNode {
     pub p2p: String,
     child: Option<Child>,
     starts: usize,
+    /// More flags for `openledgerd start` (e.g. the attribution engine's).
+    pub start_args: Vec<String>,
     pub dev: String,
     pub bob: String,
 }
@@ -165,6 +168,7 @@ impl TestNode {
             p2p: format!("127.0.0.1:{}", free_port()),
             child: None,
             starts: 0,
+            start_args: Vec::new(),
             dev,
             bob,
         }
@@ -201,6 +205,7 @@ impl TestNode {
                 "--p2p.laddr",
                 &format!("tcp://{}", self.p2p),
             ])
+            .args(&self.start_args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone log"))
             .stderr(log)

@@ -231,7 +231,11 @@ impl InferenceEngine for GrpcEngine {
             job.request.id,
             AttributionResult {
                 output: resp.output,
-                top: resp.top.into_iter().map(|s| (s.record_id, s.score)).collect(),
+                top: resp
+                    .top
+                    .into_iter()
+                    .map(|s| (s.record_id, s.score))
+                    .collect(),
                 positive_sum: resp.positive_sum,
             },
         ))

@@ -1,0 +1,276 @@
+//! Proof of Attribution end to end on the real cometbft, through the CLI: two contributors'
+//! records in a Datanet version, a (tiny) LoRA adapter trained on it and published, then a paid
+//! `tx attribution infer`. The validator runs the request on its in-process lora-engine after
+//! the block, reports the answer and the influence scores in its vote extension, the next
+//! proposer injects the extended commit, and FinalizeBlock commits the record and pays the fee
+//! out: contributors by score, the adapter's owner, the reporting validator, to the last uopen.
+//! Then the record is verified from a trusted header (Merkle path, ICS-23, light client), a
+//! changed record fails the check, bad requests are refused with nothing changed, and a request
+//! no validator answers is refunded at its timeout.
+
+mod common;
+
+use std::time::Duration;
+
+use common::attribution::{Cli, amount, params, publish, scores, short_records, train_adapter};
+use common::{TestNode, json, num, ok, path_str, refused, run, tx, wait_until};
+use serde_json::Value;
+
+const PRICE: u128 = 1_000_000;
+const TIMEOUT_BLOCKS: u64 = 8;
+
+fn set_params(node: &TestNode) {
+    let path = node.home.join("config/genesis.json");
+    let mut g: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("genesis")).expect("json");
+    assert_eq!(
+        g["consensus_params"]["abci"]["vote_extensions_enable_height"], "1",
+        "init enables vote extensions from the first block"
+    );
+    g["app_state"]["attribution"]["params"] = params(PRICE, TIMEOUT_BLOCKS);
+    std::fs::write(&path, g.to_string()).expect("write genesis");
+}
+
+#[test]
+fn paid_inference_is_attributed_paid_out_and_verifiable() {
+    if common::cometbft().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let mut node = TestNode::init();
+    set_params(&node);
+    let records = short_records(12);
+    let weights = train_adapter(dir.path(), &records);
+    node.start_args = vec!["--lora-models".into(), path_str(&weights).to_string()];
+    node.start();
+
+    let cli = Cli {
+        home: node.h().to_string(),
+        grpc: node.grpc_url(),
+        chain_id: "openledger-local-1",
+    };
+    let common::attribution::Published { alice, carol } =
+        publish(&cli, dir.path(), &weights, &records, "dev");
+    let user = cli.address("user");
+
+    // Refused, with nothing changed: unknown adapter, a fee cap under the price, an oversize
+    // prompt, too many tokens.
+    let before = node.balance(&user);
+    let why = refused(
+        &node,
+        &[
+            "tx",
+            "attribution",
+            "infer",
+            "9",
+            "hi",
+            "--max-fee",
+            "2000000uopen",
+        ],
+        "user",
+    );
+    assert!(why.contains("adapter 9 not found"), "{why}");
+    let why = refused(
+        &node,
+        &[
+            "tx",
+            "attribution",
+            "infer",
+            "1",
+            "hi",
+            "--max-fee",
+            "999999uopen",
+        ],
+        "user",
+    );
+    assert!(
+        why.contains("999999uopen") && why.contains("1000000uopen"),
+        "{why}"
+    );
+    let long = "x".repeat(300);
+    let why = refused(
+        &node,
+        &[
+            "tx",
+            "attribution",
+            "infer",
+            "1",
+            &long,
+            "--max-fee",
+            "2000000uopen",
+        ],
+        "user",
+    );
+    assert!(why.contains("300 bytes"), "{why}");
+    let why = refused(
+        &node,
+        &[
+            "tx",
+            "attribution",
+            "infer",
+            "1",
+            "hi",
+            "--max-fee",
+            "2000000uopen",
+            "--max-tokens",
+            "17",
+        ],
+        "user",
+    );
+    assert!(why.contains("17") && why.contains("16"), "{why}");
+    assert_eq!(node.balance(&user), before, "refused requests cost nothing");
+
+    // The paid request: answered, attributed and paid out within a few blocks.
+    let owner_before = node.balance(&node.dev);
+    let (alice_before, carol_before) = (node.balance(&alice), node.balance(&carol));
+    let validator = common::run_ok(&["keys", "show", "validator", "-a", "--home", node.h()])
+        .trim()
+        .to_string();
+    let validator_before = node.balance(&validator);
+    let answer = cli.infer("1", "What is a reentrancy vulnerability?", "user");
+    assert_eq!(answer["status"], "REQUEST_STATUS_ATTRIBUTED", "{answer}");
+    assert_eq!(answer["fee"], format!("{PRICE}uopen"), "{answer}");
+    assert!(
+        !answer["output"].as_str().unwrap_or("").is_empty(),
+        "{answer}"
+    );
+    let top = answer["top_records"].as_array().expect("top records");
+    assert!(!top.is_empty() && top.len() <= 5, "{answer}");
+    let reward = amount;
+    let to_contributors: u128 = top.iter().map(|r| reward(&r["reward"])).sum();
+    let to_owner = reward(&answer["owner_reward"]);
+    let validators = answer["validators"].as_array().expect("validators");
+    assert_eq!(validators.len(), 1, "{answer}");
+    let to_validator = reward(&validators[0]["reward"]);
+    assert_eq!(
+        to_contributors + to_owner + to_validator,
+        PRICE,
+        "every uopen of the fee is paid: {answer}"
+    );
+    assert_eq!(to_owner, PRICE * 2000 / 10_000, "{answer}");
+    assert_eq!(to_validator, PRICE * 1000 / 10_000, "{answer}");
+    let paid_to = |who: &str| -> u128 {
+        top.iter()
+            .filter(|r| r["contributor"] == who)
+            .map(|r| reward(&r["reward"]))
+            .sum()
+    };
+    assert_eq!(node.balance(&alice), alice_before + paid_to(&alice));
+    assert_eq!(node.balance(&carol), carol_before + paid_to(&carol));
+    assert_eq!(node.balance(&node.dev), owner_before + to_owner);
+    assert_eq!(node.balance(&validator), validator_before + to_validator);
+    for (who, addr) in [("alice", &alice), ("carol", &carol)] {
+        let e = json(&node, &["query", "attribution", "earnings", who]);
+        let earned = e["earnings"]["total_earned"]
+            .as_str()
+            .map_or(0, |s| s.parse::<u128>().expect("earned"));
+        assert_eq!(earned, paid_to(addr), "{who}: {e}");
+    }
+    // The record is indexed by adapter and by contributor.
+    let by_adapter = json(
+        &node,
+        &["query", "attribution", "records", "--adapter", "1"],
+    );
+    assert_eq!(
+        by_adapter["records"].as_array().map_or(0, Vec::len),
+        1,
+        "{by_adapter}"
+    );
+    let first = &top[0]["contributor"];
+    let by_contributor = json(
+        &node,
+        &[
+            "query",
+            "attribution",
+            "records",
+            "--contributor",
+            first.as_str().expect("address"),
+        ],
+    );
+    assert_eq!(by_contributor["records"].as_array().map_or(0, Vec::len), 1);
+
+    // The same question gives the same answer and the same scores (deterministic engine).
+    let again = cli.infer("1", "What is a reentrancy vulnerability?", "user");
+    assert_eq!(again["output"], answer["output"], "{again}");
+    assert_eq!(scores(&again), scores(&answer), "{again}");
+
+    // End-to-end verification from the first header; a changed output fails at the Merkle path.
+    let rpc = node.rpc_url();
+    let v = json(
+        &node,
+        &["query", "attribution", "verify", "1", "--node", &rpc],
+    );
+    assert_eq!(v["verified"], true, "{v}");
+    let names: Vec<&str> = v["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| c["check"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "record in block root",
+            "root in app hash",
+            "header verified by the light client"
+        ]
+    );
+    let out = run(&[
+        "query",
+        "attribution",
+        "verify",
+        "1",
+        "--node",
+        &rpc,
+        "--tamper-output",
+        "a different answer",
+        "--home",
+        node.h(),
+        "--grpc-addr",
+        &node.grpc_url(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("NOT verified: record in block root"), "{err}");
+
+    // A validator whose engine is off reports nothing: the request is refunded at its timeout.
+    node.stop();
+    node.start_args = vec!["--lora-engine".into(), "off".into()];
+    node.start();
+    let before = node.balance(&user);
+    let pending = tx(
+        &node,
+        &[
+            "tx",
+            "attribution",
+            "infer",
+            "1",
+            "Is tx.origin safe for auth?",
+            "--max-fee",
+            "2000000uopen",
+            "--no-wait",
+        ],
+        "user",
+    );
+    ok(pending.clone());
+    let gas_fee = num(&pending["gas_wanted"])
+        .saturating_mul(25)
+        .div_ceil(1000);
+    let r = json(&node, &["query", "attribution", "request", "3"]);
+    assert_eq!(r["status"], "REQUEST_STATUS_PENDING", "{r}");
+    assert_eq!(
+        node.balance(&user),
+        before - gas_fee - PRICE,
+        "the fee is escrowed"
+    );
+    wait_until(
+        "the request to time out and be refunded",
+        Duration::from_secs(60),
+        || {
+            let r = json(&node, &["query", "attribution", "request", "3"]);
+            (r["status"] == "REQUEST_STATUS_REFUNDED").then_some(())
+        },
+    );
+    assert_eq!(node.balance(&user), before - gas_fee, "the fee came back");
+    node.stop();
+}

@@ -129,6 +129,11 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
     let validator_before = node.balance(&validator);
     let answer = cli.infer("1", "What is a reentrancy vulnerability?", "user");
     assert_eq!(answer["status"], "REQUEST_STATUS_ATTRIBUTED", "{answer}");
+    eprintln!("the committed answer: {answer:#}");
+    // Request in block R, run after R, reported in the votes of R+1 (or later, if the engine is
+    // still busy), committed in the next block.
+    let blocks = num(&answer["height"]) - num(&answer["requested_at"]);
+    assert!((2..=6).contains(&blocks), "{blocks} blocks: {answer}");
     assert_eq!(answer["fee"], format!("{PRICE}uopen"), "{answer}");
     assert!(
         !answer["output"].as_str().unwrap_or("").is_empty(),

@@ -28,7 +28,8 @@ pub enum AttributionTx {
         /// The most this request may cost, e.g. 2000000uopen (the licence's price is charged).
         #[arg(long)]
         max_fee: String,
-        #[arg(long, default_value_t = 32)]
+        /// Tokens to generate at most (0: the chain's `max_tokens` param).
+        #[arg(long, default_value_t = 0)]
         max_tokens: u32,
         /// Return once the request is in a block.
         #[arg(long)]

@@ -24,19 +24,28 @@ pub fn params(price: u128, timeout_blocks: u64) -> Value {
     })
 }
 
-/// Short demo records (they fit the tiny model's 256-token context), as JSON lines.
+/// Demo records cut to fit the tiny model's 256-token (byte) context: short instructions, the
+/// response's first sentence or 100 bytes, as JSON lines.
 pub fn short_records(n: usize) -> Vec<String> {
     let text = std::fs::read_to_string(demo("smart_contract_vulns.jsonl")).expect("demo data");
     let v: Vec<String> = text
         .lines()
-        .filter(|l| {
-            serde_json::from_str::<Value>(l).is_ok_and(|v| {
-                v["instruction"].as_str().is_some_and(|i| i.len() < 90)
-                    && v["response"].as_str().is_some_and(|r| r.len() < 120)
-            })
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["instruction"].as_str().is_some_and(|i| i.len() < 80))
+        .map(|mut v| {
+            let response = v["response"].as_str().unwrap_or("").to_string();
+            let mut cut = response.split(". ").next().unwrap_or("").to_string();
+            if cut.len() > 100 {
+                let end = (0..=100)
+                    .rev()
+                    .find(|&i| cut.is_char_boundary(i))
+                    .unwrap_or(0);
+                cut.truncate(end);
+            }
+            v["response"] = Value::String(cut);
+            v.to_string()
         })
         .take(n)
-        .map(str::to_string)
         .collect();
     assert_eq!(v.len(), n, "the demo Datanet has {n} short records");
     v

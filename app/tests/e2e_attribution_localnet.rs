@@ -67,6 +67,16 @@ fn four_validators_agree_and_a_perturbed_or_missing_one_changes_nothing() {
     net.stop_node(3);
     net.start_node_with(3, &["--attribution-perturb", "garbage"]);
     let with_garbage = c0.infer("1", PROMPT, "user");
+    let log3 = std::fs::read_to_string(net.run_dir().join("node3.log")).expect("node3.log");
+    assert!(
+        log3.contains("with perturbed scores (TEST ONLY: garbage)"),
+        "node 3 runs the perturbed engine"
+    );
+    assert_eq!(
+        with_garbage["validators"].as_array().map_or(0, Vec::len),
+        4,
+        "the garbage reporter is one of the agreeing four: {with_garbage}"
+    );
     assert_eq!(
         with_garbage["status"], "REQUEST_STATUS_ATTRIBUTED",
         "{with_garbage}"

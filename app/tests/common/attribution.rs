@@ -7,20 +7,21 @@ use serde_json::{Value, json};
 
 use super::{demo, json_at, num, path_str, run_ok, tx_flags};
 
-/// The chain's attribution params for the tests: a price worth splitting, a short timeout.
+/// The chain's attribution params for the tests (proto3 JSON names, as the genesis has them): a
+/// price worth splitting, a short timeout.
 pub fn params(price: u128, timeout_blocks: u64) -> Value {
     json!({
-        "default_price": {"denom": "uopen", "amount": price.to_string()},
-        "max_prompt_bytes": 256,
-        "max_tokens": 16,
-        "timeout_blocks": timeout_blocks.to_string(),
-        "contributors_bps": 7000,
-        "owner_bps": 2000,
-        "validators_bps": 1000,
-        "top_k": 5,
-        "max_extension_bytes": 65536,
-        "max_results_per_extension": 16,
-        "max_output_bytes": 4096
+        "defaultPrice": {"denom": "uopen", "amount": price.to_string()},
+        "maxPromptBytes": 256,
+        "maxTokens": 16,
+        "timeoutBlocks": timeout_blocks.to_string(),
+        "contributorsBps": 7000,
+        "ownerBps": 2000,
+        "validatorsBps": 1000,
+        "topK": 5,
+        "maxExtensionBytes": 65536,
+        "maxResultsPerExtension": 16,
+        "maxOutputBytes": 4096
     })
 }
 

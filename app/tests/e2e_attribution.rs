@@ -239,7 +239,8 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
     assert!(err.contains("NOT verified: record in block root"), "{err}");
 
     // A validator whose engine is off reports nothing: the request is refunded at its timeout.
-    node.stop();
+    // Stopped as a service manager would (the whole group): exit 0, state closed.
+    node.stop_cleanly();
     node.start_args = vec!["--lora-engine".into(), "off".into()];
     node.start();
     let before = node.balance(&user);
@@ -277,5 +278,5 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
         },
     );
     assert_eq!(node.balance(&user), before - gas_fee, "the fee came back");
-    node.stop();
+    node.stop_cleanly();
 }

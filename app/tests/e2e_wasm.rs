@@ -601,7 +601,8 @@ fn wasm_contracts_end_to_end() {
     );
     assert_eq!(code_count(&node), codes);
 
-    node.stop();
+    // A node that has run contracts stops cleanly when its process group is signalled.
+    node.stop_cleanly();
 }
 
 /// grpcurl from `go install` (make setup), or `None` (skipped) outside CI.

@@ -215,18 +215,58 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<()> {
     };
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut abci = abci;
     let result = tokio::select! {
         _ = tokio::signal::ctrl_c() => { tracing::info!("interrupt: shutting down"); Ok(()) }
         _ = sigterm.recv() => { tracing::info!("SIGTERM: shutting down"); Ok(()) }
         status = async { match child.as_mut() { Some(c) => c.wait().await, None => std::future::pending().await } } => {
-            Err(anyhow!("cometbft exited unexpectedly ({})", status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())))
+            // A service manager or a shell stopping the whole process group signals cometbft
+            // and us at once: cometbft may be seen to exit first.
+            let signalled = tokio::time::timeout(Duration::from_secs(2), async {
+                tokio::select! { _ = sigterm.recv() => {}, _ = tokio::signal::ctrl_c() => {} }
+            })
+            .await
+            .is_ok();
+            if signalled {
+                tracing::info!("signalled with cometbft: shutting down");
+                Ok(())
+            } else {
+                Err(anyhow!("cometbft exited unexpectedly ({})", status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())))
+            }
         }
-        r = abci => Err(anyhow!("ABCI server stopped: {:?}", r)),
+        r = &mut abci => Err(anyhow!("ABCI server stopped: {:?}", r)),
     };
     if let Some(c) = child.as_mut() {
         cometbft::stop(c).await;
     }
+    // With cometbft gone its ABCI connections close; the listener goes too, so the state
+    // machine's threads see their channels close and drop the state.
+    abci.abort();
+    let _ = abci.await;
     let _ = stop_tx.send(());
     let _ = tokio::time::timeout(Duration::from_secs(5), grpc).await;
+    close(core).await;
     result
+}
+
+/// Closes the state (RocksDB, the wasm module cache) once every server and worker has let go of
+/// it, instead of leaving it to the process's exit while threads still use it (which ended in
+/// SIGABRT, or a segfault after CosmWasm had run). Waits at most 30 s, for an engine job in
+/// flight to end.
+async fn close(core: Arc<AppCore>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while Arc::strong_count(&core) > 1 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    match Arc::try_unwrap(core) {
+        Ok(core) => {
+            // Dropped off the async threads: the store's drop waits on RocksDB's background work.
+            let _ = tokio::task::spawn_blocking(move || drop(core)).await;
+            tracing::info!("state closed; stopped cleanly");
+        }
+        Err(core) => tracing::warn!(
+            references = Arc::strong_count(&core),
+            "the state is still in use after 30 s; leaving it to the process exit"
+        ),
+    }
 }

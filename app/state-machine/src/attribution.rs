@@ -4,9 +4,13 @@
 //! they apply and what state they read.
 //!
 //! Vote extensions exist from CometBFT's `vote_extensions_enable_height` E (a consensus param,
-//! recorded in state at InitChain): the votes for block E carry them, so every block above E
-//! must begin with the injected extended commit of the block before it, and no other block may
-//! carry one.
+//! recorded in state at InitChain): the votes for block E carry them, so a block above E may
+//! begin with the injected extended commit of the block before it, and no other block may carry
+//! one. The proposer injects it when at least one vote reports something; blocks with nothing
+//! to report stay plain Cosmos blocks (explorers and clients that decode every tx of a block
+//! see only transactions). Other validators cannot see the extensions the proposer was given, so
+//! a proposer that leaves a commit out only delays those reports: the validators report their
+//! results again in the next votes, while the requests are pending.
 
 use openledger_attribution::extension::{
     TrustedCommit, VerifiedCommit, decode_injected, encode_injected, is_injected,
@@ -19,8 +23,8 @@ use tendermint_proto::v0_38::abci::ExtendedCommitInfo;
 use crate::ante::DecodedTx;
 use crate::app_core::AppCore;
 
-/// Whether the block at `height` must begin with an injected extended commit.
-pub fn injection_required(enable_height: u64, height: u64) -> bool {
+/// Whether the block at `height` may begin with an injected extended commit.
+pub fn injection_allowed(enable_height: u64, height: u64) -> bool {
     enable_height > 0 && height > enable_height
 }
 
@@ -65,8 +69,8 @@ pub fn verify_injected(
 }
 
 /// ProcessProposal's rules for a block at `height` on top of `state`: every transaction decodes,
-/// except the injected extended commit, which is first, verifies, and is there exactly when
-/// vote extensions are enabled for the previous block. `Err` says why the proposal is rejected.
+/// except an injected extended commit, which must be first, verify, and come only when vote
+/// extensions are enabled for the previous block. `Err` says why the proposal is rejected.
 pub fn check_proposal(
     core: &AppCore,
     state: &dyn KvRead,
@@ -80,15 +84,9 @@ pub fn check_proposal(
         .attribution
         .vote_extensions_enable_height(&mut r)
         .map_err(|e| e.message)?;
-    let required = injection_required(enable, height);
+    let allowed = injection_allowed(enable, height);
     let first_injected = txs.first().is_some_and(|t| is_injected(t.as_ref()));
-    match (required, first_injected) {
-        (true, false) => {
-            return Err(format!(
-                "block {height} does not begin with the extended commit of block {}",
-                height - 1
-            ));
-        }
+    match (allowed, first_injected) {
         (false, true) => {
             return Err(format!(
                 "block {height} carries an extended commit, but vote extensions are not \
@@ -100,7 +98,7 @@ pub fn check_proposal(
             verify_injected(core, state, chain_id, height, txs[0].as_ref(), trusted)
                 .map_err(|e| format!("the injected extended commit: {}", e.message))?;
         }
-        (false, false) => {}
+        (_, false) => {}
     }
     for (i, tx) in txs.iter().enumerate().skip(usize::from(first_injected)) {
         if is_injected(tx.as_ref()) {
@@ -111,9 +109,22 @@ pub fn check_proposal(
     Ok(())
 }
 
-/// PrepareProposal: the injected extended commit first when it is required (and CometBFT gave
-/// one), then the mempool's transactions in their order, dropping those that do not decode,
+/// PrepareProposal: the injected extended commit first when given (see
+/// [`commit_to_inject`]), then the mempool's transactions in their order, dropping those that do not decode,
 /// until `max_tx_bytes` (counted as CometBFT counts them, with each tx's protobuf overhead).
+/// The extended commit CometBFT gave (`local_last_commit`) when the block at `height` may carry
+/// it and at least one vote reports something.
+pub fn commit_to_inject(
+    enable_height: u64,
+    height: u64,
+    local_last_commit: Option<&ExtendedCommitInfo>,
+) -> Option<&ExtendedCommitInfo> {
+    local_last_commit.filter(|c| {
+        injection_allowed(enable_height, height)
+            && c.votes.iter().any(|v| !v.vote_extension.is_empty())
+    })
+}
+
 pub fn prepare_proposal(
     injected: Option<&ExtendedCommitInfo>,
     mempool: Vec<Vec<u8>>,
@@ -145,12 +156,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn injection_is_required_only_above_the_enable_height() {
-        assert!(!injection_required(0, 5), "0 means never");
-        assert!(!injection_required(1, 1), "block 1 has no previous votes");
-        assert!(injection_required(1, 2));
-        assert!(!injection_required(10, 10));
-        assert!(injection_required(10, 11));
+    fn injection_is_allowed_only_above_the_enable_height_and_with_something_to_report() {
+        assert!(!injection_allowed(0, 5), "0 means never");
+        assert!(!injection_allowed(1, 1), "block 1 has no previous votes");
+        assert!(injection_allowed(1, 2));
+        assert!(!injection_allowed(10, 10));
+        assert!(injection_allowed(10, 11));
+        let vote = |ext: &[u8]| tendermint_proto::v0_38::abci::ExtendedVoteInfo {
+            vote_extension: ext.to_vec().into(),
+            ..Default::default()
+        };
+        let silent = ExtendedCommitInfo {
+            round: 0,
+            votes: vec![vote(b""), vote(b"")],
+        };
+        let reporting = ExtendedCommitInfo {
+            round: 0,
+            votes: vec![vote(b""), vote(b"\x0a\x00")],
+        };
+        assert_eq!(commit_to_inject(1, 2, Some(&silent)), None);
+        assert_eq!(commit_to_inject(1, 2, Some(&reporting)), Some(&reporting));
+        assert_eq!(commit_to_inject(1, 1, Some(&reporting)), None);
+        assert_eq!(commit_to_inject(0, 9, Some(&reporting)), None);
     }
 
     #[test]

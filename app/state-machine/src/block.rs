@@ -280,7 +280,7 @@ impl App {
                 .core
                 .attribution
                 .vote_extensions_enable_height(&mut r)?;
-            if !attribution::injection_required(enable, block.height) {
+            if !attribution::injection_allowed(enable, block.height) {
                 return Err(SdkError::InvalidRequest(format!(
                     "vote extensions are not enabled for block {}",
                     block.height.saturating_sub(1)
@@ -327,7 +327,7 @@ impl App {
     }
 
     /// PrepareProposal for block `height`: the extended commit CometBFT gives
-    /// (`local_last_commit`) first when the block must carry one, then the mempool's txs.
+    /// (`local_last_commit`) first when it reports something, then the mempool's txs.
     pub fn prepare_proposal(
         &self,
         height: u64,
@@ -342,8 +342,7 @@ impl App {
             .attribution
             .vote_extensions_enable_height(&mut r)
             .unwrap_or(0);
-        let injected =
-            local_last_commit.filter(|_| attribution::injection_required(enable, height));
+        let injected = attribution::commit_to_inject(enable, height, local_last_commit);
         attribution::prepare_proposal(injected, mempool, max_tx_bytes)
     }
 

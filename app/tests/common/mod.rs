@@ -8,6 +8,7 @@ pub mod attribution;
 pub mod localnet;
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -206,6 +207,8 @@ impl TestNode {
                 &format!("tcp://{}", self.p2p),
             ])
             .args(&self.start_args)
+            // Its own process group, as under a service manager: `stop_group` signals it whole.
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone log"))
             .stderr(log)
@@ -274,6 +277,38 @@ impl TestNode {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    /// SIGTERM to the node's whole process group at once (openledgerd and its cometbft), as a
+    /// service manager or a terminal's Ctrl-C does; returns how openledgerd exited.
+    pub fn stop_group(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("a running node");
+        unsafe {
+            libc::kill(-(c.id() as i32), libc::SIGTERM);
+        }
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = c.try_wait() {
+                return status;
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                let _ = c.kill();
+                let _ = c.wait();
+                panic!("openledgerd did not stop within 60 s\n{}", self.logs());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// [`stop_group`](Self::stop_group), asserting a clean stop: exit 0 and the state closed.
+    pub fn stop_cleanly(&mut self) {
+        let status = self.stop_group();
+        let logs = self.logs();
+        assert!(status.success(), "openledgerd exited with {status}\n{logs}");
+        assert!(
+            logs.contains("state closed; stopped cleanly"),
+            "the state was not closed\n{logs}"
+        );
     }
 
     pub fn height(&self) -> u64 {

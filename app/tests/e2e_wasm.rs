@@ -445,21 +445,36 @@ fn wasm_contracts_end_to_end() {
     assert_eq!(snap["snapshot"]["record_count"], 2, "{snap}");
     assert_eq!(snap["snapshot"]["accepted_count"], 2, "{snap}");
     assert_eq!(snap["snapshot"]["latest_version"], 1, "{snap}");
-    // Inference requests wait for the attribution module, and say so.
-    let why = refused(
-        &node,
-        &[
-            "tx",
-            "wasm",
-            "execute",
-            &follower,
-            r#"{"request_inference":{"adapter_id":1,"prompt":"Name the capital of France.","max_tokens":16,"max_fee":"5000"}}"#,
-        ],
-        "dev",
-    );
+    // A contract pays for an inference through the bindings: the adapter's licence is
+    // allow-list only, so the follower is refused until the owner grants it; then the licence's
+    // price is escrowed from the contract's balance and the request is pending.
+    let request = r#"{"request_inference":{"adapter_id":1,"prompt":"Name the capital of France.","max_tokens":16,"max_fee":"5000"}}"#;
+    let why = refused(&node, &["tx", "wasm", "execute", &follower, request], "dev");
     assert!(
-        why.contains("attribution module is not available yet"),
+        why.contains(&format!("of adapter 1 denies {follower}")),
         "{why}"
+    );
+    let grant = json!({"grant": {"adapter_id": 1, "user": follower}}).to_string();
+    ok(tx(
+        &node,
+        &["tx", "wasm", "execute", &license, &grant],
+        "dev",
+    ));
+    fund(&node, &follower, "5000uopen");
+    let out = ok(tx(
+        &node,
+        &["tx", "wasm", "execute", &follower, request],
+        "dev",
+    ));
+    assert_eq!(event_attr(&out, "request_inference", "sender"), follower);
+    assert_eq!(event_attr(&out, "request_inference", "fee"), "1000uopen");
+    let id = event_attr(&out, "request_inference", "request_id");
+    let r = json(&node, &["query", "attribution", "request", &id]);
+    assert_eq!(r["status"], "REQUEST_STATUS_PENDING", "{r}");
+    assert_eq!(
+        node.balance(&follower),
+        4000,
+        "the licence's price is escrowed"
     );
 
     // Misbehaviour.

@@ -158,6 +158,12 @@ bench: contracts bench-engine
 	$(CARGO) bench -p openledgerd --bench finalize_block
 	$(CARGO) bench -p openledgerd --bench wasm_execute
 	$(CARGO) run --release -p openledger-lora -- bench
+	# One paid request as a validator's engine runs it (Proof of Attribution): the tiny model
+	# over 1 k records, SmolLM2 over 64 (its index costs ~1 s per record on 2 cores).
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT
+	$(CARGO) run --release -p openledger-lora -- tiny-model --out $$tmp/tiny.gguf
+	$(CARGO) run --release -p openledger-lora -- bench --model $$tmp/tiny.gguf --only attribution --attribution-records 1000
+	$(CARGO) run --release -p openledger-lora -- bench --only attribution --attribution-records 64
 
 # lora-engine against llama.cpp on the same GGUF, prompts and thread count (one table, see
 # lora-engine/BENCHMARKS.md). llama-cpp-python is built from source once; the wheel is cached.

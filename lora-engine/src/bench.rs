@@ -269,3 +269,68 @@ pub fn rss_bytes() -> Option<u64> {
 }
 
 pub use fig as figure;
+
+/// What one paid request costs a validator's engine (Proof of Attribution), over `n` records.
+#[derive(Debug, Clone, Copy)]
+pub struct AttributionTiming {
+    /// Building the influence index of the (adapter, version), once per version: seconds.
+    pub index_s: f64,
+    /// One request with the index cached: greedy output, its gradient, scoring, top-k: ms.
+    pub request_ms: f64,
+}
+
+/// Runs [`Attributor`](crate::attribution::Attributor) as the node does on `n` short chat
+/// records and a random rank-8 q+v adapter, with the index cache in `dir`.
+pub fn attribution_request(
+    base: &BaseModel,
+    n: usize,
+    tokens: usize,
+    dir: &std::path::Path,
+) -> Result<AttributionTiming> {
+    use crate::attribution::{AdapterSpec, AttributionJob, Attributor, sha256_hex};
+    let mut adapter = random_adapter(base, 8, 7);
+    let adapter_dir = dir.join("adapter");
+    adapter.save(&adapter_dir)?;
+    let (weights_path, _) = crate::lora::adapter_paths(&adapter_dir);
+    let weights =
+        std::fs::read(&weights_path).map_err(|e| crate::error::Error::io(&weights_path, e))?;
+    let records = (1..=n as u64)
+        .map(|i| {
+            (
+                i,
+                format!(
+                    r#"{{"instruction":"Question {i}: what comes after {i}?","response":"{} comes after {i}."}}"#,
+                    i + 1
+                ),
+            )
+        })
+        .collect();
+    let job = AttributionJob {
+        adapter: AdapterSpec {
+            id: 1,
+            rank: 8,
+            alpha: 16.0,
+            targets: vec![Target::Q, Target::V],
+            weights_sha256: sha256_hex(&weights),
+            weights,
+        },
+        version_root: (n as u64).to_be_bytes().to_vec(),
+        records,
+        prompt: "What comes after 41?".into(),
+        max_tokens: tokens,
+        top_k: 10,
+    };
+    let attributor = Attributor::new(base, dir);
+    let lora = attributor.adapter(&job.adapter)?;
+    let t = Instant::now();
+    attributor.index(&job, &lora, &mut |_, _| {})?;
+    let index_s = t.elapsed().as_secs_f64();
+    // Warm, then the figure: the index now comes from the cache, as for every later request.
+    attributor.attribute(&job)?;
+    let t = Instant::now();
+    attributor.attribute(&job)?;
+    Ok(AttributionTiming {
+        index_s,
+        request_ms: t.elapsed().as_secs_f64() * 1e3,
+    })
+}

@@ -24,6 +24,10 @@ pub struct BenchArgs {
     /// Largest index size for the influence query timing.
     #[arg(long, default_value_t = 100_000)]
     max_records: usize,
+    /// Records of the Datanet version in the `attribution` figure (one paid request as a
+    /// validator runs it; not in the default set: its index costs ~1 s per record on SmolLM2).
+    #[arg(long, default_value_t = 1_000)]
+    attribution_records: usize,
 }
 
 #[derive(Args)]
@@ -90,7 +94,9 @@ pub fn speed(a: SpeedArgs) -> Result<()> {
 /// Prints one line per measured figure.
 pub fn bench(a: BenchArgs) -> Result<()> {
     let want = |k: &str| a.only.split(',').any(|p| p.trim() == k);
-    let needs_model = ["gen", "train", "serve", "load"].iter().any(|k| want(k));
+    let needs_model = ["gen", "train", "serve", "load", "attribution"]
+        .iter()
+        .any(|k| want(k));
     let base = if needs_model {
         Some(load_base(&a.model)?)
     } else {
@@ -123,6 +129,25 @@ pub fn bench(a: BenchArgs) -> Result<()> {
                 "adapter bytes (rank 8, q+v, f32)",
                 bytes as f64,
                 "bytes",
+            ));
+        }
+        if want("attribution") {
+            let n = a.attribution_records;
+            let dir = tempfile_dir()?;
+            let t = bench::attribution_request(base, n, a.tokens, &dir)?;
+            let _ = std::fs::remove_dir_all(&dir);
+            show(bench::figure(
+                format!("attribution index build, {n} records (once per version)"),
+                t.index_s,
+                "s",
+            ));
+            show(bench::figure(
+                format!(
+                    "attribution request, {n} records, {} tokens (index cached)",
+                    a.tokens
+                ),
+                t.request_ms,
+                "ms",
             ));
         }
         if want("serve") {
@@ -161,6 +186,13 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A fresh directory for a figure's files under the system's temporary directory.
+fn tempfile_dir() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("openledger-lora-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
 #[derive(Args)]

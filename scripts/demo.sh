@@ -43,6 +43,14 @@ for k in dev validator curator alice carol user; do "$OL" keys add "$k" "${H[@]}
 "$OL" genesis gentx validator 1000000000uopen --chain-id "$CHAIN" "${H[@]}" >/dev/null
 "$OL" genesis collect-gentxs "${H[@]}" >/dev/null
 sed -i 's/^timeout_commit = .*/timeout_commit = "1s"/' "$HOME_DIR/config/config.toml"
+# 1 s blocks: give a request 600 of them (the first one builds the adapter's influence index).
+python3 - "$HOME_DIR/config/genesis.json" <<'PY'
+import json, sys
+g = json.load(open(sys.argv[1]))
+p = g["app_state"]["attribution"]["params"]
+p["timeoutBlocks" if "timeoutBlocks" in p else "timeout_blocks"] = "600"
+json.dump(g, open(sys.argv[1], "w"))
+PY
 "$OL" start "${H[@]}" --address "tcp://$ABCI" --grpc.address "$GRPC" --rpc.laddr "tcp://$RPC" \
   --p2p.laddr "tcp://$P2P" >"$WORK/node.log" 2>&1 &
 NODE=$!

@@ -238,8 +238,36 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("NOT verified: record in block root"), "{err}");
 
-    // A validator whose engine is off reports nothing: the request is refunded at its timeout.
+    // A restart mid-request loses nothing: the request is in a block, the node stops before it
+    // is answered, and after the restart the worker finds it pending and answers it.
+    let sent = tx(
+        &node,
+        &[
+            "tx",
+            "attribution",
+            "infer",
+            "1",
+            "Which functions can reenter?",
+            "--max-fee",
+            "2000000uopen",
+            "--no-wait",
+        ],
+        "user",
+    );
+    ok(sent);
     // Stopped as a service manager would (the whole group): exit 0, state closed.
+    node.stop_cleanly();
+    node.start();
+    wait_until(
+        "the request sent before the restart to be attributed",
+        Duration::from_secs(90),
+        || {
+            let r = json(&node, &["query", "attribution", "request", "3"]);
+            (r["status"] == "REQUEST_STATUS_ATTRIBUTED").then_some(())
+        },
+    );
+
+    // A validator whose engine is off reports nothing: the request is refunded at its timeout.
     node.stop_cleanly();
     node.start_args = vec!["--lora-engine".into(), "off".into()];
     node.start();
@@ -262,7 +290,7 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
     let gas_fee = num(&pending["gas_wanted"])
         .saturating_mul(25)
         .div_ceil(1000);
-    let r = json(&node, &["query", "attribution", "request", "3"]);
+    let r = json(&node, &["query", "attribution", "request", "4"]);
     assert_eq!(r["status"], "REQUEST_STATUS_PENDING", "{r}");
     assert_eq!(
         node.balance(&user),
@@ -273,7 +301,7 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
         "the request to time out and be refunded",
         Duration::from_secs(60),
         || {
-            let r = json(&node, &["query", "attribution", "request", "3"]);
+            let r = json(&node, &["query", "attribution", "request", "4"]);
             (r["status"] == "REQUEST_STATUS_REFUNDED").then_some(())
         },
     );

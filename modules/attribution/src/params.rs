@@ -13,7 +13,9 @@ pub fn default_params() -> Params {
         default_price: Some(Coin::new(1_000, "uopen").to_proto()),
         max_prompt_bytes: 2048,
         max_tokens: 64,
-        timeout_blocks: 20,
+        // ~17 min at 5 s blocks: the first request of an adapter builds its influence index
+        // (about 1 s per record for SmolLM2 on 2 CPU cores).
+        timeout_blocks: 200,
         contributors_bps: 7_000,
         owner_bps: 2_000,
         validators_bps: 1_000,

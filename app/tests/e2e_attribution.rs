@@ -31,6 +31,54 @@ fn set_params(node: &TestNode) {
     std::fs::write(&path, g.to_string()).expect("write genesis");
 }
 
+/// `tx attribution infer <adapter> <prompt> --max-fee <max_fee> <extra…>` from `user`, which the
+/// chain must refuse; what the CLI said.
+fn refused_infer(
+    node: &TestNode,
+    adapter: &str,
+    prompt: &str,
+    max_fee: &str,
+    extra: &[&str],
+) -> String {
+    let mut args = vec![
+        "tx",
+        "attribution",
+        "infer",
+        adapter,
+        prompt,
+        "--max-fee",
+        max_fee,
+    ];
+    args.extend(extra);
+    refused(node, &args, "user")
+}
+
+/// A paid request on adapter 1 from `user` that returns once it is in a block.
+fn request_no_wait(node: &TestNode, prompt: &str) -> Value {
+    ok(tx(
+        node,
+        &[
+            "tx",
+            "attribution",
+            "infer",
+            "1",
+            prompt,
+            "--max-fee",
+            "2000000uopen",
+            "--no-wait",
+        ],
+        "user",
+    ))
+}
+
+/// Waits (bounded) until request `id` has `status`.
+fn wait_for_status(node: &TestNode, id: &str, status: &str, timeout: Duration) {
+    wait_until(&format!("request {id} to be {status}"), timeout, || {
+        let r = json(node, &["query", "attribution", "request", id]);
+        (r["status"] == status).then_some(())
+    });
+}
+
 #[test]
 fn paid_inference_is_attributed_paid_out_and_verifiable() {
     if common::cometbft().is_none() {
@@ -56,67 +104,16 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
     // Refused, with nothing changed: unknown adapter, a fee cap under the price, an oversize
     // prompt, too many tokens.
     let before = node.balance(&user);
-    let why = refused(
-        &node,
-        &[
-            "tx",
-            "attribution",
-            "infer",
-            "9",
-            "hi",
-            "--max-fee",
-            "2000000uopen",
-        ],
-        "user",
-    );
+    let why = refused_infer(&node, "9", "hi", "2000000uopen", &[]);
     assert!(why.contains("adapter 9 not found"), "{why}");
-    let why = refused(
-        &node,
-        &[
-            "tx",
-            "attribution",
-            "infer",
-            "1",
-            "hi",
-            "--max-fee",
-            "999999uopen",
-        ],
-        "user",
-    );
+    let why = refused_infer(&node, "1", "hi", "999999uopen", &[]);
     assert!(
         why.contains("999999uopen") && why.contains("1000000uopen"),
         "{why}"
     );
-    let long = "x".repeat(300);
-    let why = refused(
-        &node,
-        &[
-            "tx",
-            "attribution",
-            "infer",
-            "1",
-            &long,
-            "--max-fee",
-            "2000000uopen",
-        ],
-        "user",
-    );
+    let why = refused_infer(&node, "1", &"x".repeat(300), "2000000uopen", &[]);
     assert!(why.contains("300 bytes"), "{why}");
-    let why = refused(
-        &node,
-        &[
-            "tx",
-            "attribution",
-            "infer",
-            "1",
-            "hi",
-            "--max-fee",
-            "2000000uopen",
-            "--max-tokens",
-            "17",
-        ],
-        "user",
-    );
+    let why = refused_infer(&node, "1", "hi", "2000000uopen", &["--max-tokens", "17"]);
     assert!(why.contains("17") && why.contains("16"), "{why}");
     assert_eq!(node.balance(&user), before, "refused requests cost nothing");
 
@@ -240,31 +237,15 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
 
     // A restart mid-request loses nothing: the request is in a block, the node stops before it
     // is answered, and after the restart the worker finds it pending and answers it.
-    let sent = tx(
-        &node,
-        &[
-            "tx",
-            "attribution",
-            "infer",
-            "1",
-            "Which functions can reenter?",
-            "--max-fee",
-            "2000000uopen",
-            "--no-wait",
-        ],
-        "user",
-    );
-    ok(sent);
+    request_no_wait(&node, "Which functions can reenter?");
     // Stopped as a service manager would (the whole group): exit 0, state closed.
     node.stop_cleanly();
     node.start();
-    wait_until(
-        "the request sent before the restart to be attributed",
+    wait_for_status(
+        &node,
+        "3",
+        "REQUEST_STATUS_ATTRIBUTED",
         Duration::from_secs(90),
-        || {
-            let r = json(&node, &["query", "attribution", "request", "3"]);
-            (r["status"] == "REQUEST_STATUS_ATTRIBUTED").then_some(())
-        },
     );
 
     // A validator whose engine is off reports nothing: the request is refunded at its timeout.
@@ -272,21 +253,7 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
     node.start_args = vec!["--lora-engine".into(), "off".into()];
     node.start();
     let before = node.balance(&user);
-    let pending = tx(
-        &node,
-        &[
-            "tx",
-            "attribution",
-            "infer",
-            "1",
-            "Is tx.origin safe for auth?",
-            "--max-fee",
-            "2000000uopen",
-            "--no-wait",
-        ],
-        "user",
-    );
-    ok(pending.clone());
+    let pending = request_no_wait(&node, "Is tx.origin safe for auth?");
     let gas_fee = num(&pending["gas_wanted"])
         .saturating_mul(25)
         .div_ceil(1000);
@@ -297,13 +264,12 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
         before - gas_fee - PRICE,
         "the fee is escrowed"
     );
-    wait_until(
-        "the request to time out and be refunded",
+    // Refunded at its timeout.
+    wait_for_status(
+        &node,
+        "4",
+        "REQUEST_STATUS_REFUNDED",
         Duration::from_secs(60),
-        || {
-            let r = json(&node, &["query", "attribution", "request", "4"]);
-            (r["status"] == "REQUEST_STATUS_REFUNDED").then_some(())
-        },
     );
     assert_eq!(node.balance(&user), before - gas_fee, "the fee came back");
     node.stop_cleanly();

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::attribution::{Cli, publish, short_records};
+use common::attribution::{Cli, publish, short_records, train_lora};
 use common::{TestNode, num};
 
 #[test]
@@ -26,21 +26,13 @@ fn a_smollm2_adapter_is_attributed_to_its_datanet_records() {
     // Train on SmolLM2: one epoch over the six records, rank 4 on q and v.
     let device = burn::prelude::Device::flex();
     let base = openledger_lora::BaseModel::load(&model, &device).expect("SmolLM2");
-    let train_file = dir.path().join("train.jsonl");
-    std::fs::write(&train_file, records.join("\n") + "\n").expect("write");
-    let examples = openledger_lora::data::load_jsonl(&train_file).expect("records");
     let cfg = openledger_lora::train::TrainConfig {
         epochs: 1,
         batch_size: 3,
         rank: 4,
         ..Default::default()
     };
-    let (mut adapter, _) =
-        openledger_lora::train::train(&base, &examples, &train_file, &cfg, &mut |_, _, _, _| {})
-            .expect("train");
-    adapter
-        .save(&dir.path().join("vuln-explainer"))
-        .expect("save adapter");
+    train_lora(&base, dir.path(), &records, &cfg);
     drop(base);
 
     let mut node = TestNode::init();

@@ -235,9 +235,6 @@ fn datanet_to_adapter_provenance() {
         })
         .collect();
     assert!(fitting.len() >= 5, "{} short records", fitting.len());
-    let train_file = dir.path().join("v1-train.jsonl");
-    std::fs::write(&train_file, fitting.join("\n") + "\n").expect("write");
-    let records = openledger_lora::data::load_jsonl(&train_file).expect("records");
     let cfg = openledger_lora::train::TrainConfig {
         epochs: 1,
         batch_size: 8,
@@ -245,16 +242,8 @@ fn datanet_to_adapter_provenance() {
         max_len: 256,
         ..Default::default()
     };
-    let (mut adapter, report) =
-        openledger_lora::train::train(&base, &records, &train_file, &cfg, &mut |_, _, _, _| {})
-            .expect("train");
+    common::attribution::train_lora(&base, dir.path(), &fitting, &cfg);
     let adapter_dir = dir.path().join("vuln-explainer");
-    adapter.save(&adapter_dir).expect("save adapter");
-    std::fs::write(
-        adapter_dir.join("train_report.json"),
-        serde_json::to_string(&report).expect("report"),
-    )
-    .expect("write report");
 
     // Register the base (deposit escrowed) and publish the adapter on version 1.
     let weights = base_dir.join("model.safetensors");

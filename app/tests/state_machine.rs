@@ -18,6 +18,13 @@ fn chain(
     TestChain::new(rt, &dir.path().join("app.db"), n, 1_000_000, ante).expect("chain")
 }
 
+/// A minimum gas price of 0.025uopen, the nodes' default.
+fn min_gas_0025() -> AnteConfig {
+    AnteConfig {
+        min_gas_prices: parse_dec_coins("0.025uopen").expect("prices"),
+    }
+}
+
 fn total_balances(c: &TestChain) -> u128 {
     let snap = c.app.core.storage.latest_snapshot();
     snap.prefix("bank/balances/")
@@ -104,10 +111,7 @@ fn failed_message_keeps_fee_and_sequence_but_reverts_the_send() {
 fn check_tx_enforces_min_gas_price_and_tracks_sequences() {
     let rt = tokio::runtime::Runtime::new().expect("rt");
     let dir = tempfile::tempdir().expect("dir");
-    let ante = AnteConfig {
-        min_gas_prices: parse_dec_coins("0.025uopen").expect("prices"),
-    };
-    let mut c = chain(&dir, &rt, 2, ante);
+    let mut c = chain(&dir, &rt, 2, min_gas_0025());
     let core = c.app.core.clone();
     let check = c.app.check.clone();
     // 100_000 gas × 0.025 = 2500uopen: exactly enough.
@@ -147,10 +151,7 @@ fn simulate_takes_gas_zero_and_an_empty_signature_as_clients_send_them() {
     use prost::Message;
     let rt = tokio::runtime::Runtime::new().expect("rt");
     let dir = tempfile::tempdir().expect("dir");
-    let ante = AnteConfig {
-        min_gas_prices: parse_dec_coins("0.025uopen").expect("prices"),
-    };
-    let mut c = chain(&dir, &rt, 2, ante);
+    let mut c = chain(&dir, &rt, 2, min_gas_0025());
     let core = c.app.core.clone();
     let signed = c.send(0, 1, 5);
     let mut raw = TxRaw::decode(signed.as_slice()).expect("raw");

@@ -235,7 +235,92 @@ fn format_score(score: i64) -> String {
 }
 
 pub async fn query(q: &QueryCtx, cmd: AttributionQuery) -> anyhow::Result<Value> {
+    let client =
+        || async { Ok::<_, anyhow::Error>(pb::query_client::QueryClient::new(q.channel().await?)) };
+    let not_found = |what: String| anyhow!("{what} not found");
     match cmd {
+        AttributionQuery::Params => proto_json(
+            &client()
+                .await?
+                .params(pb::QueryParamsRequest {})
+                .await
+                .map_err(status)?
+                .into_inner(),
+        ),
+        AttributionQuery::Request { id } => proto_json(
+            &client()
+                .await?
+                .request(pb::QueryRequestRequest { id })
+                .await
+                .map_err(status)?
+                .into_inner()
+                .request
+                .ok_or_else(|| not_found(format!("request {id}")))?,
+        ),
+        AttributionQuery::Record { request_id } => proto_json(
+            &client()
+                .await?
+                .record(pb::QueryRecordRequest { request_id })
+                .await
+                .map_err(status)?
+                .into_inner()
+                .record
+                .ok_or_else(|| not_found(format!("record of request {request_id}")))?,
+        ),
+        AttributionQuery::Records {
+            adapter: Some(adapter_id),
+            ..
+        } => proto_json(
+            &client()
+                .await?
+                .records_by_adapter(pb::QueryRecordsByAdapterRequest {
+                    adapter_id,
+                    pagination: page(),
+                })
+                .await
+                .map_err(status)?
+                .into_inner(),
+        ),
+        AttributionQuery::Records {
+            contributor: Some(c),
+            ..
+        } => {
+            // The name resolves first, so a wrong key name is reported as such, node or no node.
+            let address = q.address(&c)?;
+            proto_json(
+                &client()
+                    .await?
+                    .records_by_contributor(pb::QueryRecordsByContributorRequest {
+                        address,
+                        pagination: page(),
+                    })
+                    .await
+                    .map_err(status)?
+                    .into_inner(),
+            )
+        }
+        AttributionQuery::Records { .. } => bail!("give --adapter <id> or --contributor <address>"),
+        AttributionQuery::Earnings { address } => {
+            let address = q.address(&address)?;
+            proto_json(
+                &client()
+                    .await?
+                    .contributor_earnings(pb::QueryContributorEarningsRequest { address })
+                    .await
+                    .map_err(status)?
+                    .into_inner(),
+            )
+        }
+        AttributionQuery::Root { height } => proto_json(
+            &client()
+                .await?
+                .block_root(pb::QueryBlockRootRequest { height })
+                .await
+                .map_err(status)?
+                .into_inner()
+                .block_root
+                .ok_or_else(|| not_found(format!("block root of height {height}")))?,
+        ),
         AttributionQuery::Verify {
             request_id,
             node,
@@ -251,7 +336,6 @@ pub async fn query(q: &QueryCtx, cmd: AttributionQuery) -> anyhow::Result<Value>
             };
             verify_record(q, request_id, &node, &trust, tamper_output).await
         }
-        other => read(q, other).await,
     }
 }
 
@@ -288,85 +372,6 @@ async fn verify_record(
         );
     }
     Ok(v.to_json())
-}
-
-/// The plain reads.
-async fn read(q: &QueryCtx, cmd: AttributionQuery) -> anyhow::Result<Value> {
-    let contributor = match &cmd {
-        AttributionQuery::Records {
-            contributor: Some(c),
-            ..
-        } => Some(q.address(c)?),
-        AttributionQuery::Earnings { address } => Some(q.address(address)?),
-        _ => None,
-    };
-    let mut c = pb::query_client::QueryClient::new(q.channel().await?);
-    let not_found = |what: String| anyhow!("{what} not found");
-    match cmd {
-        AttributionQuery::Params => proto_json(
-            &c.params(pb::QueryParamsRequest {})
-                .await
-                .map_err(status)?
-                .into_inner(),
-        ),
-        AttributionQuery::Request { id } => proto_json(
-            &c.request(pb::QueryRequestRequest { id })
-                .await
-                .map_err(status)?
-                .into_inner()
-                .request
-                .ok_or_else(|| not_found(format!("request {id}")))?,
-        ),
-        AttributionQuery::Record { request_id } => proto_json(
-            &c.record(pb::QueryRecordRequest { request_id })
-                .await
-                .map_err(status)?
-                .into_inner()
-                .record
-                .ok_or_else(|| not_found(format!("record of request {request_id}")))?,
-        ),
-        AttributionQuery::Records { adapter, .. } => {
-            let resp = match (adapter, contributor) {
-                (Some(adapter_id), _) => c
-                    .records_by_adapter(pb::QueryRecordsByAdapterRequest {
-                        adapter_id,
-                        pagination: page(),
-                    })
-                    .await
-                    .map_err(status)?
-                    .into_inner(),
-                (None, Some(address)) => c
-                    .records_by_contributor(pb::QueryRecordsByContributorRequest {
-                        address,
-                        pagination: page(),
-                    })
-                    .await
-                    .map_err(status)?
-                    .into_inner(),
-                (None, None) => bail!("give --adapter <id> or --contributor <address>"),
-            };
-            proto_json(&resp)
-        }
-        AttributionQuery::Earnings { .. } => proto_json(
-            &c.contributor_earnings(pb::QueryContributorEarningsRequest {
-                address: contributor.unwrap_or_default(),
-            })
-            .await
-            .map_err(status)?
-            .into_inner(),
-        ),
-        AttributionQuery::Root { height } => proto_json(
-            &c.block_root(pb::QueryBlockRootRequest { height })
-                .await
-                .map_err(status)?
-                .into_inner()
-                .block_root
-                .ok_or_else(|| not_found(format!("block root of height {height}")))?,
-        ),
-        AttributionQuery::Verify { request_id, .. } => {
-            bail!("verify {request_id} is not a plain read")
-        }
-    }
 }
 
 #[cfg(test)]

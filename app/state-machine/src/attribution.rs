@@ -44,28 +44,22 @@ pub fn verify_injected(
     let commit_height = height
         .checked_sub(1)
         .ok_or_else(|| SdkError::InvalidRequest("an extended commit in block 0".into()))?;
-    let lookup_error = std::cell::RefCell::new(None);
-    let verified = verify_extended_commit(
+    // The consensus keys of the commit's validators, read once before the pure check.
+    let mut keys = std::collections::BTreeMap::new();
+    let signed = tendermint_proto::v0_38::types::BlockIdFlag::Commit as i32;
+    for v in trusted.votes.iter().filter(|v| v.flag == signed) {
+        if let Some(key) = core.attribution.consensus_key(&mut r, &v.validator)? {
+            keys.insert(v.validator, key);
+        }
+    }
+    Ok(verify_extended_commit(
         chain_id,
         commit_height,
         &injected,
         trusted,
         &params,
-        |cons| {
-            let mut r = state;
-            match core.attribution.consensus_key(&mut r, cons) {
-                Ok(key) => key,
-                Err(e) => {
-                    *lookup_error.borrow_mut() = Some(e);
-                    None
-                }
-            }
-        },
-    );
-    if let Some(e) = lookup_error.into_inner() {
-        return Err(e);
-    }
-    Ok(verified?)
+        |cons| keys.get(cons).copied(),
+    )?)
 }
 
 /// ProcessProposal's rules for a block at `height` on top of `state`: every transaction decodes,

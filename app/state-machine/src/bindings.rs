@@ -332,9 +332,7 @@ impl CustomBindings for OpenLedgerBindings {
         contract: &Address,
         msg: &[u8],
     ) -> Result<CustomMsgResult, AbciError> {
-        use openledger_proto::openledger::attribution::v1::{
-            MsgRequestInference, MsgRequestInferenceResponse,
-        };
+        use openledger_proto::openledger::attribution::v1::MsgRequestInference;
         let msg: Msg = serde_json::from_slice(msg)
             .map_err(|e| invalid(format!("unknown or malformed OpenLedger message: {e}")))?;
         match msg {
@@ -354,19 +352,15 @@ impl CustomBindings for OpenLedgerBindings {
                     max_tokens,
                     max_fee: Some(openledger_framework::Coin::new(max_fee, "uopen").to_proto()),
                 };
-                openledger_attribution::msgs::check_request(&m)?;
-                let (request_id, fee) = self.attribution.request_inference(ctx, &m)?;
-                let response = MsgRequestInferenceResponse {
-                    request_id,
-                    fee: Some(fee.to_proto()),
-                };
-                let bytes = prost::Message::encode_to_vec(&response);
+                // The same checks and execution as the message in a transaction.
+                let any = openledger_framework::pack_any(&m);
+                openledger_attribution::msgs::validate(&any)?;
+                let response = openledger_attribution::msgs::deliver(&self.attribution, ctx, &any)?
+                    .response
+                    .ok_or_else(|| invalid("request_inference gave no response".into()))?;
                 Ok(CustomMsgResult {
-                    data: Some(bytes.clone()),
-                    msg_responses: vec![(
-                        openledger_framework::type_url::<MsgRequestInferenceResponse>(),
-                        bytes,
-                    )],
+                    data: Some(response.value.clone()),
+                    msg_responses: vec![(response.type_url, response.value)],
                 })
             }
         }

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use openledger_lora::BaseModel;
+use openledger_lora::train::TrainConfig;
 use serde_json::{Value, json};
 
 use super::{demo, json_at, num, path_str, run_ok, tx_flags};
@@ -52,29 +54,39 @@ pub fn short_records(n: usize) -> Vec<String> {
     v
 }
 
-/// Trains the tiny adapter on `lines` into `dir/vuln-explainer`; returns the base model's
-/// weights file (what the validators load, matched by its sha256).
+/// Trains a LoRA adapter on `lines` (JSON records) into `dir/vuln-explainer`, laid out as
+/// `openledger-lora train` writes it (weights, config, `train_report.json`).
+pub fn train_lora<S: AsRef<str>>(base: &BaseModel, dir: &Path, lines: &[S], cfg: &TrainConfig) {
+    let train_file = dir.join("train.jsonl");
+    let text: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
+    std::fs::write(&train_file, text.join("\n") + "\n").expect("write");
+    let records = openledger_lora::data::load_jsonl(&train_file).expect("records");
+    let (mut adapter, report) =
+        openledger_lora::train::train(base, &records, &train_file, cfg, &mut |_, _, _, _| {})
+            .expect("train");
+    let adapter_dir = dir.join("vuln-explainer");
+    adapter.save(&adapter_dir).expect("save adapter");
+    std::fs::write(
+        adapter_dir.join("train_report.json"),
+        serde_json::to_string(&report).expect("report"),
+    )
+    .expect("write report");
+}
+
+/// The tiny adapter (rank 4, two epochs) trained on `lines` into `dir/vuln-explainer`; returns
+/// the tiny base model's weights file (what the validators load, matched by its sha256).
 pub fn train_adapter(dir: &Path, lines: &[String]) -> PathBuf {
-    let device = burn::prelude::Device::flex();
-    let base = openledger_lora::BaseModel::tiny(11, &device);
+    let base = BaseModel::tiny(11, &burn::prelude::Device::flex());
     let base_dir = dir.join("base");
     base.save_safetensors(&base_dir).expect("save base");
-    let train_file = dir.join("train.jsonl");
-    std::fs::write(&train_file, lines.join("\n") + "\n").expect("write");
-    let records = openledger_lora::data::load_jsonl(&train_file).expect("records");
-    let cfg = openledger_lora::train::TrainConfig {
+    let cfg = TrainConfig {
         epochs: 2,
         batch_size: 4,
         rank: 4,
         max_len: 256,
         ..Default::default()
     };
-    let (mut adapter, _) =
-        openledger_lora::train::train(&base, &records, &train_file, &cfg, &mut |_, _, _, _| {})
-            .expect("train");
-    adapter
-        .save(&dir.join("vuln-explainer"))
-        .expect("save adapter");
+    train_lora(&base, dir, lines, &cfg);
     base_dir.join("model.safetensors")
 }
 

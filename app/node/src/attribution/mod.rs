@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::sync::mpsc;
 
 use openledger_framework::KvRead;
-use openledger_proto::openledger::attribution::v1::{InferenceResult, VoteExtension};
+use openledger_proto::openledger::attribution::v1::{
+    InferenceRequest, InferenceResult, Params, VoteExtension,
+};
 use openledger_state_machine::AppCore;
 use parking_lot::Mutex;
 use prost::Message;
@@ -64,13 +66,7 @@ impl Attribution {
     /// This validator's vote extension: its results for requests still pending in the committed
     /// state, by id, within the params' count and size limits.
     pub fn extension(&self, core: &AppCore) -> Vec<u8> {
-        let snapshot = core.storage.latest_snapshot();
-        let state: &dyn KvRead = &snapshot;
-        let mut r = state;
-        let (Ok(params), Ok(pending)) = (
-            core.attribution.params(&mut r),
-            core.attribution.pending_requests(&mut r),
-        ) else {
+        let Ok((params, pending)) = pending_of(core, &core.storage.latest_snapshot()) else {
             return Vec::new();
         };
         let pending: BTreeSet<u64> = pending.iter().map(|p| p.id).collect();
@@ -97,22 +93,30 @@ impl Attribution {
     }
 }
 
+/// The params and the pending requests of a committed state.
+fn pending_of(
+    core: &AppCore,
+    state: &dyn KvRead,
+) -> Result<(Params, Vec<InferenceRequest>), openledger_framework::AbciError> {
+    let mut r = state;
+    Ok((
+        core.attribution.params(&mut r)?,
+        core.attribution.pending_requests(&mut r)?,
+    ))
+}
+
 /// One pass of the worker: drops results of requests that are no longer pending, then runs
 /// every pending request it has no result for, oldest first.
 fn run_pending(core: &AppCore, engine: &dyn InferenceEngine, results: &Mutex<Results>) {
     let snapshot = core.storage.latest_snapshot();
-    let state: &dyn KvRead = &snapshot;
-    let mut r = state;
-    let (params, pending) = match (
-        core.attribution.params(&mut r),
-        core.attribution.pending_requests(&mut r),
-    ) {
-        (Ok(p), Ok(pending)) => (p, pending),
-        (Err(e), _) | (_, Err(e)) => {
+    let (params, pending) = match pending_of(core, &snapshot) {
+        Ok(p) => p,
+        Err(e) => {
             tracing::error!(error = %e.message, "attribution: reading the pending requests");
             return;
         }
     };
+    let mut r: &dyn KvRead = &snapshot;
     let ids: BTreeSet<u64> = pending.iter().map(|p| p.id).collect();
     {
         let mut res = results.lock();

@@ -35,19 +35,21 @@ APT_PACKAGES := librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev z
 
 # Recipes are shell scripts (.ONESHELL); print what they say, not their source.
 .SILENT: setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh run setup-contracts \
+         setup-cosmjs \
          contracts bench-engine
 
 .PHONY: demo setup setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh build run \
+        setup-cosmjs \
         test bench bench-engine lint reset setup-contracts contracts test-contracts
 
-setup: setup-apt setup-go proto-deps setup-rust setup-lora setup-contracts
+setup: setup-apt setup-go proto-deps setup-rust setup-lora setup-contracts setup-cosmjs
 	$(MAKE) --no-print-directory setup-check
 
 # Each tool answers, each library and Go module is where the build looks, and the protos compile:
 # what is missing is named now, not ten minutes into a build.
 setup-check:
 	APT_PACKAGES="$(APT_PACKAGES)" COMETBFT_VERSION="$(COMETBFT_VERSION)" WASM_OPT="$(WASM_OPT)" \
-	  GOBIN="$(GOBIN)" CARGO="$(CARGO)" bash .ci/setup-check
+	  GOBIN="$(GOBIN)" CARGO="$(CARGO)" COSMJS_DIR="$(COSMJS_DIR)" bash .ci/setup-check
 
 # Proves the build reads nothing outside the checkout and the caches that `make setup` did not
 # install (see .ci/check-fresh); CI runs it.
@@ -90,6 +92,17 @@ setup-contracts: setup-rust
 	if ! "$(WASM_OPT)" --version 2>/dev/null | grep -q "version $(firstword $(subst ., ,$(BINARYEN_VERSION)))"; then
 	  echo "installing binaryen $(BINARYEN_VERSION) (wasm-opt) from npm"
 	  npm install --silent --no-audit --no-fund --prefix .tools/binaryen binaryen@$(BINARYEN_VERSION)
+	fi
+
+# cosmjs (the client library of Keplr and most Cosmos apps) for the suite that drives a node
+# with it (app/tests/e2e_cosmjs.rs): the exact versions of clients/cosmjs/package-lock.json.
+COSMJS_DIR := clients/cosmjs
+setup-cosmjs:
+	stamp=$(COSMJS_DIR)/node_modules/.installed-from-package-lock.json
+	if ! cmp -s $(COSMJS_DIR)/package-lock.json $$stamp; then
+	  echo "installing the cosmjs suite's npm packages ($(COSMJS_DIR)/package-lock.json)"
+	  npm ci --silent --no-audit --no-fund --ignore-scripts --prefix $(COSMJS_DIR)
+	  cp $(COSMJS_DIR)/package-lock.json $$stamp
 	fi
 
 build:

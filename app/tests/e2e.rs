@@ -603,6 +603,27 @@ fn generic_clients_reflection_and_abci_proofs() {
             cosmrs::proto::cosmos::bank::v1beta1::QueryBalanceResponse::decode(r.value.as_slice())
                 .expect("decode");
         assert_eq!(resp.balance.expect("balance").amount, "1000000000000");
+        // A query handler's error reads as the SDK's baseapp writes it (cosmjs' getAccount
+        // answers null for an unknown account only on "rpc error: code = NotFound").
+        let r = comet
+            .abci_query(
+                Some("/cosmos.auth.v1beta1.Query/Account".into()),
+                cosmrs::proto::cosmos::auth::v1beta1::QueryAccountRequest {
+                    address: node.bob.clone(),
+                }
+                .encode_to_vec(),
+                None,
+                false,
+            )
+            .await
+            .expect("abci_query");
+        assert_eq!(r.code.value(), 22, "{}", r.log);
+        assert!(
+            r.log.starts_with("rpc error: code = NotFound desc = ")
+                && r.log.ends_with(": key not found"),
+            "{}",
+            r.log
+        );
 
         let addr = openledger_framework::Address::from_bech32(&node.dev).expect("addr");
         let key = format!("balances/{}/uopen", addr.to_hex());

@@ -14,26 +14,10 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{
-    TX_FLAGS, TestNode, add_key, demo, fund, json, num, ok, path_str, refused, run_ok, tx,
+    TX_FLAGS, TestNode, add_key, artifact, demo, fund, grpcurl, json, num, ok, path_str, refused,
+    run_ok, tx,
 };
 use serde_json::{Value, json};
-
-fn artifact(name: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../wasm-contracts/artifacts")
-        .join(name);
-    if path.is_file() {
-        return Some(path);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI requires {} (make contracts)", path.display());
-    }
-    eprintln!(
-        "SKIPPED: {} is missing; run `make contracts`",
-        path.display()
-    );
-    None
-}
 
 /// A tx with a fixed gas limit, so it reaches a block even when it fails there.
 fn tx_fixed_gas(node: &TestNode, args: &[&str], from: &str, gas: &str) -> Value {
@@ -618,33 +602,6 @@ fn wasm_contracts_end_to_end() {
 
     // A node that has run contracts stops cleanly when its process group is signalled.
     node.stop_cleanly();
-}
-
-/// grpcurl from `go install` (make setup), or `None` (skipped) outside CI.
-fn grpcurl() -> Option<String> {
-    let gopath = std::process::Command::new("go")
-        .args(["env", "GOPATH"])
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| format!("{}/bin/grpcurl", s.trim()));
-    let found = [gopath, Some("grpcurl".to_string())]
-        .into_iter()
-        .flatten()
-        .find(|c| {
-            std::process::Command::new(c)
-                .arg("-version")
-                .output()
-                .is_ok()
-        });
-    if found.is_none() {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "CI requires grpcurl (make setup installs it)"
-        );
-        eprintln!("SKIPPED grpcurl part: grpcurl not installed");
-    }
-    found
 }
 
 fn check_grpc(node: &TestNode, license: &str, user: &str) {

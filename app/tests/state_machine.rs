@@ -169,14 +169,46 @@ fn simulate_takes_gas_zero_and_an_empty_signature_as_clients_send_them() {
     assert!(sim.is_ok(), "{}", sim.log);
     assert!(sim.gas_used > 10_000, "{}", sim.gas_used);
     // A signature that is there is checked (this one signed other auth info).
+    raw.signatures = vec![wrong_sig.clone()];
+    let sim = simulate(&core, &snap, &meta, &raw.encode_to_vec());
+    assert_eq!(sim.code, 4, "{}", sim.log);
+    // cosmjs leaves the sign mode unset in what it simulates: fine without a signature, and
+    // still refused with one.
+    use cosmrs::proto::cosmos::tx::{signing::v1beta1::SignMode, v1beta1::mode_info};
+    for si in &mut auth.signer_infos {
+        if let Some(mode_info::Sum::Single(s)) = si.mode_info.as_mut().and_then(|m| m.sum.as_mut())
+        {
+            s.mode = SignMode::Unspecified as i32;
+        }
+    }
+    raw.auth_info_bytes = auth.encode_to_vec();
+    raw.signatures = vec![Vec::new()];
+    let sim = simulate(&core, &snap, &meta, &raw.encode_to_vec());
+    assert!(sim.is_ok(), "{}", sim.log);
     raw.signatures = vec![wrong_sig];
     let sim = simulate(&core, &snap, &meta, &raw.encode_to_vec());
     assert_eq!(sim.code, 4, "{}", sim.log);
+    assert!(sim.log.contains("SIGN_MODE_DIRECT"), "{}", sim.log);
     // Outside Simulate gas 0 stays refused.
     let check = c.app.check.clone();
     let r = check_tx(&core, &check, &unsigned, false);
     assert!(r.log.contains("gas limit 0"), "{}", r.log);
     assert_eq!(balance(&c, &c.accounts[0].address), 1_000_000);
+    // Simulated without a fee, the tx is charged what deducting its fee will cost: the gas it
+    // uses when it is delivered with one (cosmjs' "auto" is simulated × 1.4; that must cover it).
+    let unsigned_gas = {
+        raw.signatures = vec![Vec::new()];
+        let sim = simulate(&core, &snap, &meta, &raw.encode_to_vec());
+        assert!(sim.is_ok(), "{}", sim.log);
+        sim.gas_used
+    };
+    let delivered = c.block(&[signed]).remove(0);
+    assert!(delivered.is_ok(), "{}", delivered.log);
+    let d = delivered.gas_used;
+    assert!(
+        unsigned_gas >= d * 98 / 100 && unsigned_gas <= d * 105 / 100,
+        "simulated {unsigned_gas} vs delivered {d}"
+    );
 }
 
 #[test]

@@ -3,9 +3,9 @@
 
 use cosmrs::proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult};
 use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse, TxRaw};
-use openledger_framework::AbciError;
 use openledger_framework::error::SdkError;
 use openledger_framework::store::{KvRead, Snapshot};
+use openledger_framework::{AbciError, CodedError};
 use openledger_state_machine::{self as state_machine, AppCore, ChainMeta, TxOutcome};
 use prost::Message;
 use tendermint::abci::Code;
@@ -81,6 +81,26 @@ pub fn simulate_response(o: &TxOutcome) -> Vec<u8> {
     .encode_to_vec()
 }
 
+/// A gRPC query handler's error as the Cosmos SDK's baseapp reports it over ABCI: the handler's
+/// gRPC status wrapped in the SDK error of its code (`rpc error: code = NotFound desc = …: key
+/// not found`, code 22). Clients match on this text: cosmjs' `getAccount` answers `null` for
+/// an account the chain does not know only when it reads `rpc error: code = NotFound`.
+fn grpc_query_error(e: AbciError) -> AbciError {
+    let code = crate::grpc::grpc_code(&e);
+    let wrapped = match code {
+        tonic::Code::NotFound => SdkError::KeyNotFound(String::new()),
+        tonic::Code::InvalidArgument => SdkError::InvalidRequest(String::new()),
+        _ => SdkError::UnknownRequest(String::new()),
+    };
+    let what = wrapped.to_string();
+    let what = what.trim_end_matches(": ");
+    AbciError::new(
+        "sdk",
+        wrapped.code(),
+        format!("rpc error: code = {code:?} desc = {}: {what}", e.message),
+    )
+}
+
 /// ABCI `Query`: gRPC method paths through the query router, `store/<module>/key` (with
 /// ICS-23 proofs when `prove`), and `app/simulate`.
 pub fn abci_query(core: &AppCore, q: request::Query) -> response::Query {
@@ -120,19 +140,17 @@ pub fn abci_query(core: &AppCore, q: request::Query) -> response::Query {
             };
             let o = state_machine::simulate(core, &snapshot, &meta, &bytes);
             if o.code != 0 {
-                return Err(openledger_framework::AbciError::new(
-                    o.codespace,
-                    o.code,
-                    o.log,
-                ));
+                return Err(AbciError::new(o.codespace, o.code, o.log));
             }
             Ok((simulate_response(&o), None, height))
+        } else if core.queries.contains(&q.path) {
+            let value = core
+                .queries
+                .route(&q.path, &snapshot, &q.data)
+                .map_err(grpc_query_error)?;
+            Ok((value, None, height))
         } else {
-            Ok((
-                core.queries.route(&q.path, &snapshot, &q.data)?,
-                None,
-                height,
-            ))
+            Err(SdkError::UnknownRequest(format!("unknown query path {}", q.path)).into())
         }
     });
     match result {

@@ -355,6 +355,51 @@ impl Drop for TestNode {
     }
 }
 
+/// grpcurl from `go install` (make setup), or `None` (skipped) outside CI.
+pub fn grpcurl() -> Option<String> {
+    let gopath = std::process::Command::new("go")
+        .args(["env", "GOPATH"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| format!("{}/bin/grpcurl", s.trim()));
+    let found = [gopath, Some("grpcurl".to_string())]
+        .into_iter()
+        .flatten()
+        .find(|c| {
+            std::process::Command::new(c)
+                .arg("-version")
+                .output()
+                .is_ok()
+        });
+    if found.is_none() {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI requires grpcurl (make setup installs it)"
+        );
+        eprintln!("SKIPPED grpcurl part: grpcurl not installed");
+    }
+    found
+}
+
+/// A compiled contract of `make contracts`, or `None` (skipped) outside CI.
+pub fn artifact(name: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../wasm-contracts/artifacts")
+        .join(name);
+    if path.is_file() {
+        return Some(path);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI requires {} (make contracts)", path.display());
+    }
+    eprintln!(
+        "SKIPPED: {} is missing; run `make contracts`",
+        path.display()
+    );
+    None
+}
+
 pub fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }

@@ -11,7 +11,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{
     TX_FLAGS, TestNode, add_key, artifact, demo, fund, grpcurl, json, num, ok, path_str, refused,

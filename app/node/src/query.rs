@@ -6,6 +6,7 @@ use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse, TxRa
 use openledger_framework::error::SdkError;
 use openledger_framework::store::{KvRead, Snapshot};
 use openledger_framework::{AbciError, CodedError};
+use openledger_proto::openledger::attribution::v1::QueryRecordProofResponse;
 use openledger_state_machine::{self as state_machine, AppCore, ChainMeta, TxOutcome};
 use prost::Message;
 use tendermint::abci::Code;
@@ -81,6 +82,38 @@ pub fn simulate_response(o: &TxOutcome) -> Vec<u8> {
     .encode_to_vec()
 }
 
+/// The query whose answer the node completes with what only it has: the store's ICS-23 proofs.
+const RECORD_PROOF: &str = "/openledger.attribution.v1.Query/RecordProof";
+
+/// A gRPC-method query, for the gRPC server and ABCI `Query` alike: the module's answer from
+/// the query router. A `RecordProof` also gets the ICS-23 proofs of its block root against the
+/// app hash of `snapshot` (state height `height`; the app hash is in header `height + 1`): the
+/// module reads state, only the node holds the tree that proves it.
+pub fn route(
+    core: &AppCore,
+    path: &str,
+    snapshot: &Snapshot,
+    height: u64,
+    req: &[u8],
+) -> Result<Vec<u8>, AbciError> {
+    let answer = core.queries.route(path, snapshot, req)?;
+    if path != RECORD_PROOF {
+        return Ok(answer);
+    }
+    let mut resp = QueryRecordProofResponse::decode(answer.as_slice())
+        .map_err(|e| SdkError::Internal(format!("record proof: {e}")))?;
+    let key = format!("attribution/{}", resp.root_key);
+    let (value, proof) = snapshot.get_with_proof(&key)?;
+    if value.as_deref() != Some(resp.root_value.as_slice()) {
+        return Err(
+            SdkError::Internal(format!("{key} is not the block root the record names")).into(),
+        );
+    }
+    resp.root_proofs = proof.proofs.iter().map(Message::encode_to_vec).collect();
+    resp.proof_height = height;
+    Ok(resp.encode_to_vec())
+}
+
 /// A gRPC query handler's error as the Cosmos SDK's baseapp reports it over ABCI: the handler's
 /// gRPC status wrapped in the SDK error of its code (`rpc error: code = NotFound desc = …: key
 /// not found`, code 22). Clients match on this text: cosmjs' `getAccount` answers `null` for
@@ -144,10 +177,8 @@ pub fn abci_query(core: &AppCore, q: request::Query) -> response::Query {
             }
             Ok((simulate_response(&o), None, height))
         } else if core.queries.contains(&q.path) {
-            let value = core
-                .queries
-                .route(&q.path, &snapshot, &q.data)
-                .map_err(grpc_query_error)?;
+            let value =
+                route(core, &q.path, &snapshot, height, &q.data).map_err(grpc_query_error)?;
             Ok((value, None, height))
         } else {
             Err(SdkError::UnknownRequest(format!("unknown query path {}", q.path)).into())

@@ -90,8 +90,9 @@ impl UnaryService<Vec<u8>> for Method {
             let height = height_of(&req)?;
             let bytes = req.into_inner();
             tokio::task::spawn_blocking(move || {
-                let (snapshot, _) = query::at_height(&core, height)?;
-                core.queries.route(&path, &snapshot, &bytes)
+                let (snapshot, meta) = query::at_height(&core, height)?;
+                let height = meta.map_or(0, |m| m.height);
+                query::route(&core, &path, &snapshot, height, &bytes)
             })
             .await
             .map_err(|e| Status::internal(e.to_string()))?

@@ -274,3 +274,118 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
     assert_eq!(node.balance(&user), before - gas_fee, "the fee came back");
     node.stop_cleanly();
 }
+
+/// `openledgerd start --lora-engine http://…`: the node asks a remote engine over gRPC. The
+/// engine is the `openledger.lora.v1.Engine` service that `openledger-lora serve` runs, served
+/// here by this test's process on a loopback port, the node in its own process. The request is
+/// answered and paid out through it, the engine built the Datanet's index in its own directory,
+/// and once the engine is gone the node keeps making blocks and the next request is refunded.
+#[test]
+fn a_remote_engine_answers_over_grpc() {
+    use openledger_lora::grpc::{Service, serve_on};
+    use openledger_lora::serve::{DirLoader, Engine, EngineConfig};
+
+    if common::cometbft().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let mut node = TestNode::init();
+    set_params(&node);
+    let records = short_records(12);
+    let weights = train_adapter(dir.path(), &records);
+
+    let base = openledger_lora::BaseModel::load_with(
+        &weights,
+        &burn::prelude::Device::flex(),
+        openledger_lora::WeightFormat::AsStored,
+    )
+    .expect("load the base model");
+    let engine_dir = dir.path().join("engine");
+    std::fs::create_dir_all(&engine_dir).expect("engine dir");
+    let engine = Engine::start(
+        base,
+        Box::new(DirLoader(engine_dir.clone())),
+        EngineConfig::default(),
+    );
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = rt.spawn(serve_on(
+        Service {
+            engine,
+            adapter_dir: engine_dir.clone(),
+            backend: "cpu".into(),
+        },
+        listener,
+    ));
+    node.start_args = vec!["--lora-engine".into(), format!("http://{addr}")];
+    node.start();
+
+    let cli = Cli {
+        home: node.h().to_string(),
+        grpc: node.grpc_url(),
+        chain_id: "openledger-local-1",
+    };
+    publish(&cli, dir.path(), &weights, &records, "dev");
+    let answer = cli.infer("1", "What is a reentrancy vulnerability?", "user");
+    assert_eq!(answer["status"], "REQUEST_STATUS_ATTRIBUTED", "{answer}");
+    assert!(
+        !answer["top_records"].as_array().expect("top").is_empty(),
+        "{answer}"
+    );
+    let index_files = walk(&engine_dir.join("attribution"));
+    assert!(
+        !index_files.is_empty(),
+        "the remote engine keeps the influence index under its adapter directory"
+    );
+    assert!(
+        !walk(&node.home.join("data/attribution"))
+            .iter()
+            .any(|p| p.is_file()),
+        "the node itself built no index"
+    );
+
+    // The engine goes away: blocks go on, the node logs why it reports nothing, and the
+    // request is refunded at its timeout.
+    server.abort();
+    drop(rt);
+    let user = cli.address("user");
+    let before = node.balance(&user);
+    let pending = request_no_wait(&node, "Is tx.origin safe for auth?");
+    let gas_fee = num(&pending["gas_wanted"])
+        .saturating_mul(25)
+        .div_ceil(1000);
+    wait_for_status(
+        &node,
+        "2",
+        "REQUEST_STATUS_REFUNDED",
+        Duration::from_secs(60),
+    );
+    assert_eq!(node.balance(&user), before - gas_fee, "the fee came back");
+    assert!(
+        node.logs().contains(&format!("http://{addr}")),
+        "the node names the engine it could not reach"
+    );
+    node.stop_cleanly();
+}
+
+/// Every path under `dir` (none when it does not exist).
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p.clone());
+            }
+            out.push(p);
+        }
+    }
+    out
+}

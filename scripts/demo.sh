@@ -8,7 +8,8 @@
 #
 # Environment: DEMO_HOME (default: a fresh temporary directory), DEMO_RECORDS (records in the
 # Datanet, default 24), DEMO_EPOCHS (training epochs, default 2), OPENLEDGERD / OPENLEDGER_LORA
-# (the binaries; default: this checkout's release builds).
+# (the binaries; default: this checkout's release builds), DEMO_KEEP_NODE=1 (leave the node
+# running at the end, its pid in <work>/node.pid, for scripts/bench-pending.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
@@ -54,7 +55,10 @@ PY
 "$OL" start "${H[@]}" --address "tcp://$ABCI" --grpc.address "$GRPC" --rpc.laddr "tcp://$RPC" \
   --p2p.laddr "tcp://$P2P" >"$WORK/node.log" 2>&1 &
 NODE=$!
-trap 'kill $NODE 2>/dev/null; wait $NODE 2>/dev/null || true' EXIT
+echo "$NODE" >"$WORK/node.pid"
+if [ "${DEMO_KEEP_NODE:-0}" != 1 ]; then
+  trap 'kill $NODE 2>/dev/null; wait $NODE 2>/dev/null || true' EXIT
+fi
 for _ in $(seq 120); do
   h=$("$OL" status --grpc-addr "http://$GRPC" --output json 2>/dev/null \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["sync_info"]["latest_block_height"])' 2>/dev/null || echo 0)

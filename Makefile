@@ -40,7 +40,7 @@ APT_PACKAGES := librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev z
 
 .PHONY: demo setup setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh build run \
         setup-cosmjs \
-        test bench bench-engine lint reset setup-contracts contracts test-contracts
+        test bench bench-engine bench-pending lint reset setup-contracts contracts test-contracts
 
 setup: setup-apt setup-go proto-deps setup-rust setup-lora setup-contracts setup-cosmjs
 	$(MAKE) --no-print-directory setup-check
@@ -177,6 +177,13 @@ bench: contracts bench-engine
 	$(CARGO) run --release -p openledger-lora -- tiny-model --out $$tmp/tiny.gguf
 	$(CARGO) run --release -p openledger-lora -- bench --model $$tmp/tiny.gguf --only attribution --attribution-records 1000
 	$(CARGO) run --release -p openledger-lora -- bench --only attribution --attribution-records 64
+	$(MAKE) --no-print-directory bench-pending
+
+# Block time while 20 paid inferences are pending against an idle chain's (scripts/bench-pending.sh:
+# the demo chain on SmolLM2, its node kept; target within 1.5x).
+bench-pending: setup contracts
+	$(CARGO) build --release -p openledgerd -p openledger-lora
+	scripts/bench-pending.sh
 
 # lora-engine against llama.cpp on the same GGUF, prompts and thread count (one table, see
 # lora-engine/BENCHMARKS.md). llama-cpp-python is built from source once; the wheel is cached.

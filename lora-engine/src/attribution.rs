@@ -10,6 +10,7 @@
 //! integers (the chain takes the stake-weighted median anyway).
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -60,6 +61,24 @@ pub struct AttributionResult {
     pub top: Vec<(u64, i64)>,
     /// Sum of the positive fixed-point scores over every scored record.
     pub positive_sum: i64,
+}
+
+/// Where one request's time went (milliseconds): the adapter and its cached index loaded, the
+/// greedy output generated, the output's loss gradient through the LoRA parameters projected,
+/// and every indexed record scored against it (with the top-k taken).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    pub load_ms: f64,
+    pub generate_ms: f64,
+    pub gradient_ms: f64,
+    pub score_ms: f64,
+}
+
+/// Milliseconds since `t`, and `t` moved to now.
+fn lap(t: &mut Instant) -> f64 {
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    *t = Instant::now();
+    ms
 }
 
 /// Runs attribution jobs on a base model, with a disk cache of influence indexes.
@@ -153,8 +172,17 @@ impl<'a> Attributor<'a> {
 
     /// Runs one job: greedy output, its loss gradient, and the records' scores.
     pub fn attribute(&self, job: &AttributionJob) -> Result<AttributionResult> {
+        self.attribute_timed(job).map(|(r, _)| r)
+    }
+
+    /// [`attribute`](Self::attribute), with where the time went (the timing is not part of the
+    /// result: validators agree on outputs and scores, not on how long they took).
+    pub fn attribute_timed(&self, job: &AttributionJob) -> Result<(AttributionResult, StageTimes)> {
+        let mut times = StageTimes::default();
+        let mut t = Instant::now();
         let adapter = self.adapter(&job.adapter)?;
         let index = self.index(job, &adapter, &mut |_, _| {})?;
+        times.load_ms = lap(&mut t);
         let output = generate(
             self.base,
             &job.prompt,
@@ -163,12 +191,17 @@ impl<'a> Attributor<'a> {
             Some(&adapter.batch()),
         )?
         .text;
-        if index.is_empty() {
-            return Ok(AttributionResult {
+        times.generate_ms = lap(&mut t);
+        let unscored = |output| {
+            let r = AttributionResult {
                 output,
                 top: Vec::new(),
                 positive_sum: 0,
-            });
+            };
+            Ok((r, times))
+        };
+        if index.is_empty() {
+            return unscored(output);
         }
         let ex = output_example(
             &self.base.tokenizer,
@@ -178,14 +211,11 @@ impl<'a> Attributor<'a> {
         );
         // An empty output has no response token to take a gradient of: no record influenced it.
         let Ok(ex) = ex else {
-            return Ok(AttributionResult {
-                output,
-                top: Vec::new(),
-                positive_sum: 0,
-            });
+            return unscored(output);
         };
         let proj = influence::projector_for(&index, &adapter, self.base)?;
         let q = proj.gradient(self.base, &adapter, &ex)?;
+        times.gradient_ms = lap(&mut t);
         let raw = index.score(&q, Method::Datainf, true)?;
         let all = influence::top_k(&index.meta.record_ids, &raw, raw.len());
         let positive_sum = all.positive_sum;
@@ -200,11 +230,13 @@ impl<'a> Attributor<'a> {
                     .map_err(|_| Error::Invalid(format!("record id {}", s.record_id)))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(AttributionResult {
+        times.score_ms = lap(&mut t);
+        let r = AttributionResult {
             output,
             top,
             positive_sum,
-        })
+        };
+        Ok((r, times))
     }
 }
 

@@ -277,6 +277,8 @@ pub struct AttributionTiming {
     pub index_s: f64,
     /// One request with the index cached: greedy output, its gradient, scoring, top-k: ms.
     pub request_ms: f64,
+    /// Where that request's time went.
+    pub stages: crate::attribution::StageTimes,
 }
 
 /// Runs [`Attributor`](crate::attribution::Attributor) as the node does on `n` short chat
@@ -328,9 +330,10 @@ pub fn attribution_request(
     // Warm, then the figure: the index now comes from the cache, as for every later request.
     attributor.attribute(&job)?;
     let t = Instant::now();
-    attributor.attribute(&job)?;
+    let (_, stages) = attributor.attribute_timed(&job)?;
     Ok(AttributionTiming {
         index_s,
         request_ms: t.elapsed().as_secs_f64() * 1e3,
+        stages,
     })
 }

@@ -149,6 +149,15 @@ pub fn bench(a: BenchArgs) -> Result<()> {
                 t.request_ms,
                 "ms",
             ));
+            let st = t.stages;
+            for (stage, ms) in [
+                ("adapter and cached index loaded", st.load_ms),
+                ("greedy output generated", st.generate_ms),
+                ("output gradient (LoRA, projected)", st.gradient_ms),
+                ("records scored, top-k", st.score_ms),
+            ] {
+                show(bench::figure(format!("  of which {stage}"), ms, "ms"));
+            }
         }
         if want("serve") {
             let adapters: Vec<_> = (0..1000)

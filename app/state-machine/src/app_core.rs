@@ -341,7 +341,13 @@ impl AppCore {
         let mut queries = QueryRouter::new();
         for m in &modules {
             for url in m.msg_type_urls() {
-                routes.0.insert(*url, m.clone());
+                if let Some(other) = routes.0.insert(*url, m.clone()) {
+                    anyhow::bail!(
+                        "message {url} is routed to two modules: {} and {}",
+                        other.name(),
+                        m.name()
+                    );
+                }
             }
             m.register_queries(&mut queries);
         }

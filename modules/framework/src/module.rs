@@ -117,6 +117,11 @@ impl QueryRouter {
         Resp: Message + 'static,
         F: Fn(&dyn KvRead, Req) -> Result<Resp, AbciError> + Send + Sync + 'static,
     {
+        // Two handlers for one path is a wiring mistake, found when the app is built.
+        assert!(
+            !self.routes.contains_key(path),
+            "query path {path} is registered twice"
+        );
         let path_owned = path.to_string();
         self.routes.insert(
             path.to_string(),
@@ -156,5 +161,23 @@ impl QueryRouter {
     ) -> Result<Resp, AbciError> {
         let bytes = self.route(path, state, &req.encode_to_vec())?;
         Resp::decode(bytes.as_slice()).map_err(|e| SdkError::Internal(e.to_string()).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmrs::proto::cosmos::bank::v1beta1::{QueryParamsRequest, QueryParamsResponse};
+
+    fn params(_: &dyn KvRead, _: QueryParamsRequest) -> Result<QueryParamsResponse, AbciError> {
+        Ok(QueryParamsResponse::default())
+    }
+
+    #[test]
+    #[should_panic(expected = "query path /cosmos.bank.v1beta1.Query/Params is registered twice")]
+    fn a_path_registered_twice_is_a_wiring_error() {
+        let mut r = QueryRouter::new();
+        r.add("/cosmos.bank.v1beta1.Query/Params", params);
+        r.add("/cosmos.bank.v1beta1.Query/Params", params);
     }
 }

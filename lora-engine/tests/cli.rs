@@ -1,5 +1,6 @@
 //! The `openledger-lora` command line end to end on the tiny model written as a GGUF file:
 //! info, generate, train, index, influence (JSON shape), --self, merge, and clear errors.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,4 +1,5 @@
 //! End-to-end behaviour on the tiny random model of the same architecture.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use burn::prelude::*;
 use openledger_lora::BaseModel;

@@ -1,5 +1,6 @@
 //! Fees are allocated by voting power, commission split off per validator, the community tax
 //! and rounding dust to the community pool.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 

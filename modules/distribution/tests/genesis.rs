@@ -1,5 +1,6 @@
 //! Export → import → export gives the same distribution and mint state, and rewards keep
 //! accruing alike on the imported chain.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 

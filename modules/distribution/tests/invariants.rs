@@ -3,6 +3,7 @@
 //! withdraw never exceeds its outstanding rewards, the distribution module account holds
 //! exactly the pool plus the outstanding rewards, and no coin is created or destroyed (the
 //! supply only falls by what slashing burned).
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 

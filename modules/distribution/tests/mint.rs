@@ -1,5 +1,6 @@
 //! Mint: inflation moves toward the bonded goal, each block mints exactly
 //! `annual_provisions / blocks_per_year` into the fee collector, and distribution pays it out.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 

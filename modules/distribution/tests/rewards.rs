@@ -1,5 +1,6 @@
 //! A delegator's rewards: across delegation changes (auto-withdraw), across a slash, withdrawn
 //! to a withdraw address; the validator's commission; bad inputs refused without a change.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 

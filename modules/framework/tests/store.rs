@@ -1,4 +1,5 @@
 //! The RocksDB-backed store: versions, app hash, ICS-23 proofs, restart.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use openledger_framework::store::{Changes, KvRead, Storage, verify_proof};
 

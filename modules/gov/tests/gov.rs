@@ -1,5 +1,6 @@
 //! Gov driven through its messages and end block, on the real bank and staking keepers, with
 //! proposals executing real bank and staking messages.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! `MsgUnjail` and `MsgUpdateParams`: bad input gets a clear error and changes nothing.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The hooks distribution will rely on fire at the right moments.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The host running real compiled contracts: store, instantiate, execute with funds, queries,
 //! migration and admin, submessages and replies, misbehaviour (loops, panics, failures), the
 //! query depth limit, gRPC queries and genesis.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 

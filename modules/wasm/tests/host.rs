@@ -2,6 +2,7 @@
 //! unknown imports, size), gzip uploads, gas limits on an endless loop, the compiled-module
 //! cache across a restart, and determinism. The contracts are minimal hand-written ones (WAT):
 //! they speak the CosmWasm interface (allocate, regions, JSON results) and nothing more.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 mod common;
 

@@ -2,7 +2,7 @@
 //! keepers over an in-memory state, with distribution installed as staking's hooks. Messages
 //! run as the app runs them (stateless checks, then delivery in a branch); blocks are advanced
 //! by hand, with the previous block's commit built from the bonded set (or given by the test).
-
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 #![allow(dead_code)]
 
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! A small chain for gov's tests: the real bank and staking keepers over an in-memory state, a
 //! message router over the real bank, staking and gov modules (as the app's router), messages
 //! run as the app runs them (stateless checks, then delivery), blocks advanced by hand.
-
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 #![allow(dead_code)]
 
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! installed, over an in-memory state. Messages run as the app runs them (stateless checks,
 //! signer check, delivery in a branch); blocks are advanced by hand with their block time, the
 //! last commit's votes and misbehaviour.
-
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 #![allow(dead_code)]
 
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! A small chain for staking's tests: the real bank keeper over an in-memory state, messages
 //! run as the app runs them (stateless checks, then delivery in a branch), blocks advanced by
 //! hand with their block time.
-
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 #![allow(dead_code)]
 
 use std::sync::Arc;

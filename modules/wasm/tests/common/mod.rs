@@ -1,7 +1,7 @@
 //! A small chain for the host's tests: the real bank keeper over an in-memory block state,
 //! transactions run in branches that are merged only when they succeed (as the app does), and
 //! the compiled contracts from `wasm-contracts/artifacts/`.
-
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

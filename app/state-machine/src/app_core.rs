@@ -29,7 +29,8 @@ use prost::Message;
 use crate::ante::{self, AnteConfig, DecodedTx, SigCache};
 use crate::bindings::OpenLedgerBindings;
 
-/// Module store prefixes, which are also the substores of the multistore.
+/// Module store prefixes, which are also the substores of the multistore: one per module, its
+/// name (checked when the app is built).
 pub const STORE_PREFIXES: &[&str] = &[
     "auth",
     "bank",
@@ -337,6 +338,12 @@ impl AppCore {
             slashing,
         ];
         end_order.extend(apps.iter().cloned());
+        // Each module's name is its store prefix: the store must be opened with exactly these.
+        let names: std::collections::BTreeSet<&str> = modules.iter().map(|m| m.name()).collect();
+        let prefixes: std::collections::BTreeSet<&str> = STORE_PREFIXES.iter().copied().collect();
+        if names != prefixes {
+            anyhow::bail!("STORE_PREFIXES {prefixes:?} are not the modules' names {names:?}");
+        }
         let mut routes = MsgRoutes::default();
         let mut queries = QueryRouter::new();
         for m in &modules {

@@ -71,6 +71,33 @@ fn request_no_wait(node: &TestNode, prompt: &str) -> Value {
     ))
 }
 
+/// A node with the tests' attribution params, and a tiny adapter trained in `dir` on 12 records
+/// (not yet published): the node, the records and the base model's weights file.
+fn prepared(dir: &std::path::Path) -> (TestNode, Vec<String>, std::path::PathBuf) {
+    let node = TestNode::init();
+    set_params(&node);
+    let records = short_records(12);
+    let weights = train_adapter(dir, &records);
+    (node, records, weights)
+}
+
+/// A request from `user` that no engine will answer: `user`'s balance before it, and the gas
+/// fee it paid.
+fn unanswered_request(node: &TestNode, user: &str) -> (u128, u128) {
+    let before = node.balance(user);
+    let pending = request_no_wait(node, "Is tx.origin safe for auth?");
+    let gas_fee = num(&pending["gas_wanted"])
+        .saturating_mul(25)
+        .div_ceil(1000);
+    (before, gas_fee)
+}
+
+/// Request `id` is refunded at its timeout: `user` is back to `before` less the gas fee.
+fn assert_refunded(node: &TestNode, user: &str, id: &str, (before, gas_fee): (u128, u128)) {
+    wait_for_status(node, id, "REQUEST_STATUS_REFUNDED", Duration::from_secs(60));
+    assert_eq!(node.balance(user), before - gas_fee, "the fee came back");
+}
+
 /// Waits (bounded) until request `id` has `status`.
 fn wait_for_status(node: &TestNode, id: &str, status: &str, timeout: Duration) {
     wait_until(&format!("request {id} to be {status}"), timeout, || {
@@ -85,18 +112,11 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
         return;
     }
     let dir = tempfile::tempdir().expect("dir");
-    let mut node = TestNode::init();
-    set_params(&node);
-    let records = short_records(12);
-    let weights = train_adapter(dir.path(), &records);
+    let (mut node, records, weights) = prepared(dir.path());
     node.start_args = vec!["--lora-models".into(), path_str(&weights).to_string()];
     node.start();
 
-    let cli = Cli {
-        home: node.h().to_string(),
-        grpc: node.grpc_url(),
-        chain_id: "openledger-local-1",
-    };
+    let cli = Cli::of(&node);
     let common::attribution::Published { alice, carol } =
         publish(&cli, dir.path(), &weights, &records, "dev");
     let user = cli.address("user");
@@ -252,11 +272,8 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
     node.stop_cleanly();
     node.start_args = vec!["--lora-engine".into(), "off".into()];
     node.start();
-    let before = node.balance(&user);
-    let pending = request_no_wait(&node, "Is tx.origin safe for auth?");
-    let gas_fee = num(&pending["gas_wanted"])
-        .saturating_mul(25)
-        .div_ceil(1000);
+    let sent = unanswered_request(&node, &user);
+    let (before, gas_fee) = sent;
     let r = json(&node, &["query", "attribution", "request", "4"]);
     assert_eq!(r["status"], "REQUEST_STATUS_PENDING", "{r}");
     assert_eq!(
@@ -264,14 +281,7 @@ fn paid_inference_is_attributed_paid_out_and_verifiable() {
         before - gas_fee - PRICE,
         "the fee is escrowed"
     );
-    // Refunded at its timeout.
-    wait_for_status(
-        &node,
-        "4",
-        "REQUEST_STATUS_REFUNDED",
-        Duration::from_secs(60),
-    );
-    assert_eq!(node.balance(&user), before - gas_fee, "the fee came back");
+    assert_refunded(&node, &user, "4", sent);
     node.stop_cleanly();
 }
 
@@ -289,10 +299,7 @@ fn a_remote_engine_answers_over_grpc() {
         return;
     }
     let dir = tempfile::tempdir().expect("dir");
-    let mut node = TestNode::init();
-    set_params(&node);
-    let records = short_records(12);
-    let weights = train_adapter(dir.path(), &records);
+    let (mut node, records, weights) = prepared(dir.path());
 
     let base = openledger_lora::BaseModel::load_with(
         &weights,
@@ -323,11 +330,7 @@ fn a_remote_engine_answers_over_grpc() {
     node.start_args = vec!["--lora-engine".into(), format!("http://{addr}")];
     node.start();
 
-    let cli = Cli {
-        home: node.h().to_string(),
-        grpc: node.grpc_url(),
-        chain_id: "openledger-local-1",
-    };
+    let cli = Cli::of(&node);
     publish(&cli, dir.path(), &weights, &records, "dev");
     let answer = cli.infer("1", "What is a reentrancy vulnerability?", "user");
     assert_eq!(answer["status"], "REQUEST_STATUS_ATTRIBUTED", "{answer}");
@@ -352,18 +355,8 @@ fn a_remote_engine_answers_over_grpc() {
     server.abort();
     drop(rt);
     let user = cli.address("user");
-    let before = node.balance(&user);
-    let pending = request_no_wait(&node, "Is tx.origin safe for auth?");
-    let gas_fee = num(&pending["gas_wanted"])
-        .saturating_mul(25)
-        .div_ceil(1000);
-    wait_for_status(
-        &node,
-        "2",
-        "REQUEST_STATUS_REFUNDED",
-        Duration::from_secs(60),
-    );
-    assert_eq!(node.balance(&user), before - gas_fee, "the fee came back");
+    let sent = unanswered_request(&node, &user);
+    assert_refunded(&node, &user, "2", sent);
     assert!(
         node.logs().contains(&format!("http://{addr}")),
         "the node names the engine it could not reach"

@@ -37,11 +37,7 @@ fn a_smollm2_adapter_is_attributed_to_its_datanet_records() {
 
     let mut node = TestNode::init();
     node.start();
-    let cli = Cli {
-        home: node.h().to_string(),
-        grpc: node.grpc_url(),
-        chain_id: "openledger-local-1",
-    };
+    let cli = Cli::of(&node);
     let published = publish(&cli, dir.path(), &model, &records, "dev");
     let answer = cli.infer("1", "Explain what a reentrancy vulnerability is.", "user");
     assert_eq!(answer["status"], "REQUEST_STATUS_ATTRIBUTED", "{answer}");

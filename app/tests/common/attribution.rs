@@ -7,7 +7,7 @@ use openledger_lora::BaseModel;
 use openledger_lora::train::TrainConfig;
 use serde_json::{Value, json};
 
-use super::{demo, json_at, num, path_str, run_ok, tx_flags};
+use super::{TestNode, demo, json_at, num, path_str, run_ok, tx_flags};
 
 /// The chain's attribution params for the tests (proto3 JSON names, as the genesis has them): a
 /// price worth splitting, a short timeout.
@@ -98,6 +98,15 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The CLI of a single test node (chain `openledger-local-1`).
+    pub fn of(node: &TestNode) -> Self {
+        Self {
+            home: node.h().to_string(),
+            grpc: node.grpc_url(),
+            chain_id: "openledger-local-1",
+        }
+    }
+
     pub fn json(&self, args: &[&str]) -> Value {
         json_at(&self.home, &self.grpc, args)
     }

@@ -320,11 +320,7 @@ fn a_remote_engine_answers_over_grpc() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let server = rt.spawn(serve_on(
-        Service {
-            engine,
-            adapter_dir: engine_dir.clone(),
-            backend: "cpu".into(),
-        },
+        Service::new(engine, engine_dir.clone(), "cpu".into()),
         listener,
     ));
     node.start_args = vec!["--lora-engine".into(), format!("http://{addr}")];

@@ -15,7 +15,9 @@ use pb::engine_server::{Engine as EngineService, EngineServer};
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status};
 
-use crate::attribution::{self, AdapterSpec, AttributionJob, Attributor};
+use crate::attribution::{
+    self, AdapterSpec, AttributionJob, Attributor, DEFAULT_INDEX_MEMORY, IndexCache,
+};
 use crate::data::{output_example, parse_jsonl};
 use crate::error::Error;
 use crate::generate::{Sampling, generate};
@@ -26,10 +28,24 @@ use crate::train::{TrainConfig, train};
 
 /// The gRPC front of an [`Engine`].
 pub struct Service {
-    pub engine: Arc<Engine>,
-    /// Where adapters (and their influence indexes) live, one directory per adapter id.
-    pub adapter_dir: PathBuf,
-    pub backend: String,
+    engine: Arc<Engine>,
+    /// Where adapters live, one directory per adapter id.
+    adapter_dir: PathBuf,
+    backend: String,
+    /// The influence indexes of chain adapters (`Attribute`), under `<adapter_dir>/attribution`.
+    indexes: Arc<IndexCache>,
+}
+
+impl Service {
+    pub fn new(engine: Arc<Engine>, adapter_dir: PathBuf, backend: String) -> Self {
+        let indexes = IndexCache::new(adapter_dir.join("attribution"), DEFAULT_INDEX_MEMORY);
+        Self {
+            engine,
+            adapter_dir,
+            backend,
+            indexes: Arc::new(indexes),
+        }
+    }
 }
 
 fn status(e: Error) -> Status {
@@ -149,7 +165,7 @@ impl EngineService for Service {
     ) -> Result<Response<pb::AttributeResponse>, Status> {
         let r = req.into_inner();
         let engine = self.engine.clone();
-        let cache_dir = self.adapter_dir.join("attribution");
+        let indexes = self.indexes.clone();
         blocking(move || {
             let base = &engine.base;
             if r.base_model_sha256 != base.fingerprint.sha256 {
@@ -182,7 +198,7 @@ impl EngineService for Service {
                 max_tokens: r.max_tokens as usize,
                 top_k: r.top_k as usize,
             };
-            let out = Attributor::new(base, &cache_dir)
+            let out = Attributor::new(base, &indexes)
                 .attribute(&job)
                 .map_err(status)?;
             Ok(Response::new(pb::AttributeResponse {

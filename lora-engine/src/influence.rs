@@ -230,6 +230,12 @@ impl InfluenceIndex {
         self.len() == 0
     }
 
+    /// Bytes the index holds in memory (its gradients and DataInf matrices).
+    pub fn byte_size(&self) -> usize {
+        let floats = self.grads.len() + self.datainf.iter().map(Vec::len).sum::<usize>();
+        floats * std::mem::size_of::<f32>()
+    }
+
     pub fn row(&self, i: usize) -> &[f32] {
         &self.grads[i * self.dims..(i + 1) * self.dims]
     }

@@ -5,7 +5,9 @@
 
 use burn::prelude::*;
 use openledger_lora::BaseModel;
-use openledger_lora::attribution::{AdapterSpec, AttributionJob, Attributor, sha256_hex};
+use openledger_lora::attribution::{
+    AdapterSpec, AttributionJob, Attributor, DEFAULT_INDEX_MEMORY, IndexCache, sha256_hex,
+};
 use openledger_lora::data::{Content, Record};
 use openledger_lora::lora::Target;
 use openledger_lora::train::{TrainConfig, train};
@@ -73,7 +75,7 @@ fn a_trained_adapter_attributes_its_output_to_its_records_with_a_cached_index() 
         max_tokens: 6,
         top_k: 3,
     };
-    let cache = dir.path().join("cache");
+    let cache = IndexCache::new(dir.path().join("cache"), DEFAULT_INDEX_MEMORY);
     let attributor = Attributor::new(&base, &cache);
     let first = attributor.attribute(&job).expect("attribute");
     assert_eq!(first.top.len(), 3);
@@ -96,11 +98,19 @@ fn a_trained_adapter_attributes_its_output_to_its_records_with_a_cached_index() 
         .modified()
         .expect("mtime");
 
-    // A second run (a restart: a new attributor) reuses the index and gives the same integers.
-    let again = Attributor::new(&base, &cache)
+    assert_eq!(cache.in_memory(), 1, "the built index stays in memory");
+    // The same engine again: the index from memory, the same integers.
+    assert_eq!(attributor.attribute(&job).expect("again"), first);
+    // A restart (an empty memory) reuses the index on disk and gives the same integers.
+    let restarted = IndexCache::new(dir.path().join("cache"), DEFAULT_INDEX_MEMORY);
+    let again = Attributor::new(&base, &restarted)
         .attribute(&job)
         .expect("again");
     assert_eq!(again, first);
+    // An engine with no memory to spare keeps its indexes only on disk.
+    let tight = IndexCache::new(dir.path().join("cache"), 1024);
+    assert_eq!(Attributor::new(&base, &tight).attribute(&job).expect("tight"), first);
+    assert_eq!(tight.in_memory(), 0);
     assert_eq!(
         std::fs::metadata(&index)
             .expect("meta")

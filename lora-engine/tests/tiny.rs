@@ -450,11 +450,7 @@ fn grpc_service_answers_every_method() {
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let service = Service {
-            engine,
-            adapter_dir: dir.path().to_path_buf(),
-            backend: "cpu".into(),
-        };
+        let service = Service::new(engine, dir.path().to_path_buf(), "cpu".into());
         tokio::spawn(serve_on(service, listener));
         let mut c = EngineClient::connect(format!("http://{addr}"))
             .await

@@ -15,7 +15,7 @@ use openledger_framework::context::ExecMode;
 use openledger_framework::error::SdkError;
 use openledger_framework::store::{Changes, EmptyState, KvRead, KvWrite, Overlay, Storage};
 use openledger_framework::{
-    AbciError, Address, BlockInfo, Ctx, Event, GasMeter, Module, QueryRouter,
+    AbciError, Address, BlockInfo, Ctx, Event, GasMeter, Module, MsgServiceRouter, QueryRouter,
 };
 use openledger_gov::{GovKeeper, GovModule, MsgRouter};
 use openledger_models::{ModelsKeeper, ModelsModule};
@@ -103,22 +103,14 @@ impl AccountKeeper for AuthForBank {
     }
 }
 
-/// Message type URL → the module that handles it: how transactions reach modules, and how gov
-/// checks and executes a passed proposal's messages.
-#[derive(Clone, Default)]
-struct MsgRoutes(BTreeMap<&'static str, Arc<dyn Module>>);
+/// The app's message router, as gov sees it: how a passed proposal's messages are checked and
+/// executed, through the same routes as transactions.
+#[derive(Clone)]
+struct ProposalRoutes(Arc<MsgServiceRouter>);
 
-impl MsgRoutes {
-    fn module(&self, type_url: &str) -> Result<&Arc<dyn Module>, AbciError> {
-        self.0.get(type_url).ok_or_else(|| {
-            SdkError::UnknownRequest(format!("unrecognized message type: {type_url}")).into()
-        })
-    }
-}
-
-impl MsgRouter for MsgRoutes {
+impl MsgRouter for ProposalRoutes {
     fn signers(&self, msg: &cosmrs::Any) -> Result<Vec<Address>, AbciError> {
-        self.module(&msg.type_url)?.validate_msg(msg)
+        self.0.validate(msg)
     }
 
     fn deliver(
@@ -126,7 +118,7 @@ impl MsgRouter for MsgRoutes {
         ctx: &mut Ctx<'_>,
         msg: &cosmrs::Any,
     ) -> Result<openledger_framework::MsgResponse, AbciError> {
-        self.module(&msg.type_url)?.deliver(ctx, msg)
+        self.0.deliver(ctx, msg)
     }
 }
 
@@ -214,7 +206,7 @@ pub struct AppCore {
     /// reaches CometBFT in the same block).
     pub(crate) begin_order: Vec<Arc<dyn Module>>,
     pub(crate) end_order: Vec<Arc<dyn Module>>,
-    routes: MsgRoutes,
+    routes: Arc<MsgServiceRouter>,
     pub queries: QueryRouter,
     pub ante: AnteConfig,
     pub sigs: SigCache,
@@ -344,22 +336,14 @@ impl AppCore {
         if names != prefixes {
             anyhow::bail!("STORE_PREFIXES {prefixes:?} are not the modules' names {names:?}");
         }
-        let mut routes = MsgRoutes::default();
+        // A message type routed twice panics here, when the app is wired.
+        let routes = Arc::new(MsgServiceRouter::of(modules.iter().map(|m| m.as_ref())));
         let mut queries = QueryRouter::new();
         for m in &modules {
-            for url in m.msg_type_urls() {
-                if let Some(other) = routes.0.insert(*url, m.clone()) {
-                    anyhow::bail!(
-                        "message {url} is routed to two modules: {} and {}",
-                        other.name(),
-                        m.name()
-                    );
-                }
-            }
             m.register_queries(&mut queries);
         }
         // Proposals execute their messages through the same routes as transactions.
-        gov_keeper.set_router(Arc::new(routes.clone()));
+        gov_keeper.set_router(Arc::new(ProposalRoutes(routes.clone())));
         Ok(Self {
             storage,
             auth,
@@ -379,15 +363,11 @@ impl AppCore {
         })
     }
 
-    fn route(&self, type_url: &str) -> Result<&Arc<dyn Module>, AbciError> {
-        self.routes.module(type_url)
-    }
-
     /// Stateless checks of every message; the distinct signers in order of appearance.
     pub fn signers(&self, tx: &DecodedTx) -> Result<Vec<Address>, AbciError> {
         let mut signers = Vec::new();
         for msg in &tx.body.messages {
-            for s in self.route(&msg.type_url)?.validate_msg(msg)? {
+            for s in self.routes.validate(msg)? {
                 if !signers.contains(&s) {
                     signers.push(s);
                 }
@@ -481,7 +461,7 @@ impl AppCore {
     ) -> Result<Vec<u8>, AbciError> {
         let mut responses = Vec::new();
         for (i, msg) in tx.body.messages.iter().enumerate() {
-            let module = self.route(&msg.type_url)?;
+            let module = self.routes.module(&msg.type_url)?;
             ctx.emit(
                 Event::new("message")
                     .attr("action", msg.type_url.clone())
@@ -489,10 +469,11 @@ impl AppCore {
                         "sender",
                         signers.first().map(|s| s.to_bech32()).unwrap_or_default(),
                     )
-                    .attr("module", module.name())
+                    .attr("module", module)
                     .attr("msg_index", i.to_string()),
             );
-            let resp = module
+            let resp = self
+                .routes
                 .deliver(ctx, msg)
                 .map_err(|e| e.context(format!("failed to execute message; message index: {i}")))?;
             responses.extend(resp.response);

@@ -41,11 +41,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     eprintln!("openledger.lora.v1.Engine listening on {}", a.listen);
     rt.block_on(grpc::serve(
-        grpc::Service {
-            engine,
-            adapter_dir: a.adapters,
-            backend,
-        },
+        grpc::Service::new(engine, a.adapters, backend),
         a.listen,
     ))?;
     Ok(())

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use cosmrs::proto::cosmos::bank::v1beta1::Params;
 use openledger_framework::coins::parse_amount;
 use openledger_framework::{
-    AbciError, Address, Coin, Coins, Ctx, Event, KvRead, Module, MsgResponse, QueryRouter,
+    AbciError, Address, Coin, Coins, Ctx, Event, KvRead, Module, MsgServiceRouter,
+    QueryRouter,
 };
 use prost::Message;
 
@@ -327,16 +328,8 @@ impl Module for BankModule {
         genesis::export(&self.keeper, state)
     }
 
-    fn msg_type_urls(&self) -> &'static [&'static str] {
-        msgs::TYPE_URLS
-    }
-
-    fn validate_msg(&self, msg: &cosmrs::Any) -> Result<Vec<Address>, AbciError> {
-        msgs::validate(msg)
-    }
-
-    fn deliver(&self, ctx: &mut Ctx<'_>, msg: &cosmrs::Any) -> Result<MsgResponse, AbciError> {
-        msgs::deliver(&self.keeper, ctx, msg)
+    fn register_msgs(&self, router: &mut MsgServiceRouter) {
+        msgs::register(self.keeper.clone(), router)
     }
 
     fn register_queries(&self, router: &mut QueryRouter) {

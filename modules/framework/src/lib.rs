@@ -29,5 +29,7 @@ pub use context::{
 pub use decimal::Dec;
 pub use error::{AbciError, CodedError};
 pub use gas::{GasMeter, GasSchedule};
-pub use module::{Module, MsgResponse, QueryRouter, decode_msg, pack_any, type_url};
+pub use module::{
+    Module, MsgResponse, MsgServiceRouter, QueryRouter, decode_msg, pack_any, type_url,
+};
 pub use store::{KvRead, KvWrite, Overlay};

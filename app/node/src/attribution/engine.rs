@@ -10,7 +10,8 @@ use anyhow::{Context, anyhow, bail};
 use openledger_attribution::request::InferenceJob;
 use openledger_lora::BaseModel;
 use openledger_lora::attribution::{
-    AdapterSpec, AttributionJob, AttributionResult, Attributor, parse_target,
+    AdapterSpec, AttributionJob, AttributionResult, Attributor, DEFAULT_INDEX_MEMORY, IndexCache,
+    parse_target,
 };
 use openledger_proto::openledger::attribution::v1::{InferenceResult, RecordScore};
 use openledger_proto::openledger::lora::v1 as lpb;
@@ -80,7 +81,7 @@ pub struct InProcessEngine {
     /// sha256 → path, filled lazily.
     hashes: Mutex<BTreeMap<PathBuf, String>>,
     loaded: Mutex<BTreeMap<String, Arc<BaseModel>>>,
-    cache_dir: PathBuf,
+    indexes: IndexCache,
     device: burn::prelude::Device,
 }
 
@@ -110,7 +111,7 @@ impl InProcessEngine {
             candidates,
             hashes: Mutex::new(BTreeMap::new()),
             loaded: Mutex::new(BTreeMap::new()),
-            cache_dir,
+            indexes: IndexCache::new(cache_dir, DEFAULT_INDEX_MEMORY),
             device: burn::prelude::Device::flex(),
         }
     }
@@ -160,7 +161,7 @@ impl InferenceEngine for InProcessEngine {
     fn run(&self, job: &InferenceJob, top_k: usize) -> anyhow::Result<InferenceResult> {
         let base = self.base(&job.base_model.weights_sha256)?;
         let aj = attribution_job(job, top_k)?;
-        let out = Attributor::new(&base, &self.cache_dir).attribute(&aj)?;
+        let out = Attributor::new(&base, &self.indexes).attribute(&aj)?;
         Ok(to_result(job.request.id, out))
     }
 
@@ -168,7 +169,7 @@ impl InferenceEngine for InProcessEngine {
         format!(
             "in-process lora-engine ({} candidate model files, indexes in {})",
             self.candidates.len(),
-            self.cache_dir.display()
+            self.indexes.dir().display()
         )
     }
 }

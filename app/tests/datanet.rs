@@ -1,6 +1,9 @@
 //! Datanets and models in process (the real state machine on RocksDB, no CometBFT): the whole
 //! lifecycle, bond accounting to the unit, proofs checked with only the root, provenance, and
 //! every bad input failing with its error and no change to the modules' state.
+//!
+//! Over 600 lines: one test binary for the Datanet and models lifecycle (each file under tests/ is
+//! a binary that links the whole node, so splitting it costs build time on every run).
 
 use cosmrs::Any;
 use openledger_framework::store::KvRead;

@@ -1,5 +1,8 @@
 //! End to end on the real cometbft: init, start, send, query, kill -9 and restart, bad inputs,
 //! gRPC reflection with grpcurl, ABCI queries with ICS-23 proofs through CometBFT's RPC.
+//!
+//! Over 600 lines: one test binary for the single-node scenarios (each file under tests/ is a
+//! binary that links the whole node, so splitting it costs build time on every run).
 
 mod common;
 

@@ -2,6 +2,9 @@
 //! across validators, crash and catch-up, a new validator joining, staking with rewards and
 //! unbonding, downtime jailing and unjail, governance, and bad input. Networks run one at a
 //! time (they share two cores); every wait is bounded and every node is stopped on drop.
+//!
+//! Over 600 lines: one test binary for the multi-validator scenarios (each file under tests/ is a
+//! binary that links the whole node, so splitting it costs build time on every run).
 
 mod common;
 

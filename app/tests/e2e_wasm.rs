@@ -8,6 +8,9 @@
 //! - misbehaviour: an endless loop ends out of gas, a send beyond the contract's balance fails,
 //!   a failed submessage without reply-on-error reverts its parent, migrate by the admin;
 //! - bad uploads (not wasm, an unknown import, oversize) refused with nothing stored.
+//!
+//! Over 600 lines: one test binary for the CosmWasm scenarios (each file under tests/ is a binary
+//! that links the whole node, so splitting it costs build time on every run).
 
 mod common;
 

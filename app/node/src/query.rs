@@ -114,12 +114,23 @@ pub fn route(
     Ok(resp.encode_to_vec())
 }
 
+/// The gRPC code of a chain error, as a Cosmos SDK query handler would return it.
+pub fn grpc_code(e: &AbciError) -> tonic::Code {
+    match (e.codespace.as_str(), e.code) {
+        ("sdk", 38) | ("sdk", 22) | ("auth", 2) => tonic::Code::NotFound,
+        ("sdk", 2) | ("sdk", 7) | ("sdk", 10) | ("sdk", 18) | ("sdk", 6) => {
+            tonic::Code::InvalidArgument
+        }
+        _ => tonic::Code::Unknown,
+    }
+}
+
 /// A gRPC query handler's error as the Cosmos SDK's baseapp reports it over ABCI: the handler's
 /// gRPC status wrapped in the SDK error of its code (`rpc error: code = NotFound desc = …: key
 /// not found`, code 22). Clients match on this text: cosmjs' `getAccount` answers `null` for
 /// an account the chain does not know only when it reads `rpc error: code = NotFound`.
 fn grpc_query_error(e: AbciError) -> AbciError {
-    let code = crate::grpc::grpc_code(&e);
+    let code = grpc_code(&e);
     let wrapped = match code {
         tonic::Code::NotFound => SdkError::KeyNotFound(String::new()),
         tonic::Code::InvalidArgument => SdkError::InvalidRequest(String::new()),

@@ -2,6 +2,8 @@
 //! queries answered from the datanet, models and attribution keepers, in the JSON shapes that
 //! package's README fixes (`wasm-contracts/packages/openledger-bindings/README.md`), and its
 //! `request_inference` message, which requests a paid inference with the contract as sender.
+//!
+//! Over 600 lines: 370 of them are the bindings; the rest are their unit tests, kept beside them.
 
 use openledger_attribution::AttributionKeeper;
 use openledger_datanet::DatanetKeeper;
@@ -353,11 +355,11 @@ impl CustomBindings for OpenLedgerBindings {
                     max_fee: Some(openledger_framework::Coin::new(max_fee, "uopen").to_proto()),
                 };
                 // The same checks and execution as the message in a transaction.
-                let any = openledger_framework::pack_any(&m);
-                openledger_attribution::msgs::validate(&any)?;
-                let response = openledger_attribution::msgs::deliver(&self.attribution, ctx, &any)?
-                    .response
-                    .ok_or_else(|| invalid("request_inference gave no response".into()))?;
+                openledger_attribution::msgs::validate_request_inference(&m)?;
+                let response =
+                    openledger_attribution::msgs::request_inference(&self.attribution, ctx, m)?
+                        .response
+                        .ok_or_else(|| invalid("request_inference gave no response".into()))?;
                 Ok(CustomMsgResult {
                     data: Some(response.value.clone()),
                     msg_responses: vec![(response.type_url, response.value)],

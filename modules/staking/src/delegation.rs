@@ -168,7 +168,7 @@ impl StakingKeeper {
         amount: &Coin,
     ) -> Result<(Time, u128)> {
         let p = self.params(ctx)?;
-        crate::validator::check_bond_coin(&p.bond_denom, amount)?;
+        crate::params::check_bond_coin(&p.bond_denom, amount)?;
         let mut v = self.must_validator(ctx, val)?;
         let shares = self.shares_to_unbond(ctx, del, &v, amount.amount)?;
         let mut ubd = self
@@ -224,7 +224,7 @@ impl StakingKeeper {
             return Err(StakingError::SelfRedelegation.into());
         }
         let p = self.params(ctx)?;
-        crate::validator::check_bond_coin(&p.bond_denom, amount)?;
+        crate::params::check_bond_coin(&p.bond_denom, amount)?;
         let mut src_v = self.must_validator(ctx, src)?;
         self.must_validator(ctx, dst)?;
         if self.has_receiving_redelegation(ctx, del, src)? {
@@ -298,7 +298,7 @@ impl StakingKeeper {
         creation_height: i64,
     ) -> Result<()> {
         let p = self.params(ctx)?;
-        crate::validator::check_bond_coin(&p.bond_denom, amount)?;
+        crate::params::check_bond_coin(&p.bond_denom, amount)?;
         let mut v = self.must_validator(ctx, val)?;
         if v.jailed {
             return Err(StakingError::ValidatorJailed(valoper(val)).into());

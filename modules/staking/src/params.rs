@@ -2,7 +2,7 @@
 
 use cosmrs::proto::cosmos::staking::v1beta1::Params;
 use cosmrs::proto::tendermint::google::protobuf::Duration;
-use openledger_framework::Dec;
+use openledger_framework::{Coin, Dec};
 use openledger_framework::coins::{BASE_DENOM, validate_denom};
 
 use crate::StakingError;
@@ -56,6 +56,22 @@ pub fn validate(p: &Params) -> Result<(), StakingError> {
         .map_err(|e| StakingError::InvalidParams(format!("bond denom: {e}")))?;
     if min_commission_rate(p)? > Dec::ONE {
         return bad("min commission rate cannot be above 100%");
+    }
+    Ok(())
+}
+
+/// A positive amount of the bond denom.
+pub(crate) fn check_bond_coin(bond_denom: &str, c: &Coin) -> Result<(), StakingError> {
+    if c.denom != bond_denom {
+        return Err(StakingError::BadDenom {
+            got: c.denom.clone(),
+            expected: bond_denom.to_string(),
+        });
+    }
+    if c.amount == 0 {
+        return Err(StakingError::BadDelegationAmount(
+            "amount must be positive".into(),
+        ));
     }
     Ok(())
 }

@@ -4,6 +4,7 @@ use cosmrs::proto::cosmos::staking::v1beta1::{Description, MsgCreateValidator, M
 use openledger_framework::{AbciError, Address, Coin, Ctx, Dec, Event};
 
 use crate::delegation::TokenSource;
+pub(crate) use crate::params::check_bond_coin;
 use crate::math::{parse_int, parse_proto_dec};
 use crate::types::{decode_consensus_pubkey, parse_account, parse_valoper};
 use crate::{
@@ -87,7 +88,7 @@ impl StakingKeeper {
             StakingError::BadDelegationAmount("self delegation is missing".into())
         })?;
         let value = Coin::from_proto(value)?;
-        check_bond_coin(&p.bond_denom, &value)?;
+        crate::params::check_bond_coin(&p.bond_denom, &value)?;
         let rates = msg.commission.as_ref().ok_or_else(|| {
             StakingError::InvalidCommission("commission rates are missing".into())
         })?;
@@ -230,20 +231,4 @@ impl StakingKeeper {
         );
         Ok(())
     }
-}
-
-/// A positive amount of the bond denom.
-pub(crate) fn check_bond_coin(bond_denom: &str, c: &Coin) -> std::result::Result<(), StakingError> {
-    if c.denom != bond_denom {
-        return Err(StakingError::BadDenom {
-            got: c.denom.clone(),
-            expected: bond_denom.to_string(),
-        });
-    }
-    if c.amount == 0 {
-        return Err(StakingError::BadDelegationAmount(
-            "amount must be positive".into(),
-        ));
-    }
-    Ok(())
 }

@@ -27,22 +27,13 @@ use tonic::{Request, Status};
 
 use module_queries::ModuleQueries;
 
+use crate::query::grpc_code;
+
 pub const HEIGHT_HEADER: &str = "x-cosmos-block-height";
 
 /// Largest gRPC message in either direction: a transaction carrying adapter weights, or the
 /// weights themselves (tonic's default is 4 MiB).
 pub const MAX_MESSAGE_BYTES: usize = 2 * openledger_state_machine::ante::MAX_TX_BYTES;
-
-/// The gRPC code of a chain error, as a Cosmos SDK query handler would return it.
-pub fn grpc_code(e: &AbciError) -> tonic::Code {
-    match (e.codespace.as_str(), e.code) {
-        ("sdk", 38) | ("sdk", 22) | ("auth", 2) => tonic::Code::NotFound,
-        ("sdk", 2) | ("sdk", 7) | ("sdk", 10) | ("sdk", 18) | ("sdk", 6) => {
-            tonic::Code::InvalidArgument
-        }
-        _ => tonic::Code::Unknown,
-    }
-}
 
 /// Maps a chain error to the gRPC status a Cosmos client expects.
 pub fn status_of(e: AbciError) -> Status {

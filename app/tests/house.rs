@@ -344,7 +344,10 @@ fn the_import_reader_sees_circles_and_groups() {
     assert_eq!(found, vec![vec![src.join("b.rs"), src.join("c.rs")]]);
     let a = &g.edges[&src.join("a.rs")];
     assert!(a.contains_key(&src.join("b.rs")) && a.contains_key(&src.join("grpc/tx.rs")));
-    assert!(!a.contains_key(&src.join("c.rs")), "comments are not imports");
+    assert!(
+        !a.contains_key(&src.join("c.rs")),
+        "comments are not imports"
+    );
     assert!(!g.edges[&src.join("c.rs")].contains_key(&src.join("a.rs")));
     assert!(g.edges[&src.join("grpc/tx.rs")].contains_key(&src.join("b.rs")));
     // A submodule using its parent (and the parent its child) is not an edge.

@@ -365,7 +365,10 @@ mod tests {
         assert!(cache.recall(&a).is_some());
         cache.keep(PathBuf::from("d"), index(150));
         assert!(cache.recall(&b).is_none(), "b evicted");
-        assert!(cache.recall(&c).is_none(), "c evicted to make room for 600 bytes");
+        assert!(
+            cache.recall(&c).is_none(),
+            "c evicted to make room for 600 bytes"
+        );
         assert!(cache.recall(&a).is_some());
         assert_eq!(cache.in_memory(), 2);
         // Kept again under the same key: replaced, not held twice.

@@ -109,7 +109,12 @@ fn a_trained_adapter_attributes_its_output_to_its_records_with_a_cached_index() 
     assert_eq!(again, first);
     // An engine with no memory to spare keeps its indexes only on disk.
     let tight = IndexCache::new(dir.path().join("cache"), 1024);
-    assert_eq!(Attributor::new(&base, &tight).attribute(&job).expect("tight"), first);
+    assert_eq!(
+        Attributor::new(&base, &tight)
+            .attribute(&job)
+            .expect("tight"),
+        first
+    );
     assert_eq!(tight.in_memory(), 0);
     assert_eq!(
         std::fs::metadata(&index)

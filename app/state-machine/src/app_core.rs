@@ -2,7 +2,6 @@
 //! execution and the block lifecycle (InitChain → FinalizeBlock → Commit), independent of how
 //! ABCI reaches it (the ABCI server, benchmarks and tests drive it directly).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData;

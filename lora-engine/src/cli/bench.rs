@@ -151,7 +151,10 @@ pub fn bench(a: BenchArgs) -> Result<()> {
                 ),
             ] {
                 show(bench::figure(
-                    format!("attribution request, {n} records, {} tokens ({when})", a.tokens),
+                    format!(
+                        "attribution request, {n} records, {} tokens ({when})",
+                        a.tokens
+                    ),
                     ms,
                     "ms",
                 ));

@@ -25,8 +25,6 @@ pub enum AttributionError {
     InvalidExtension(String),
     #[error("invalid extended commit: {0}")]
     InvalidCommit(String),
-    #[error("invalid authority; expected {expected}, got {got}")]
-    InvalidAuthority { expected: String, got: String },
     #[error("invalid genesis: {0}")]
     Genesis(String),
     #[error("corrupt state: {0}")]
@@ -35,10 +33,7 @@ pub enum AttributionError {
 
 impl CodedError for AttributionError {
     fn codespace(&self) -> &'static str {
-        match self {
-            AttributionError::InvalidAuthority { .. } => "sdk",
-            _ => "attribution",
-        }
+        "attribution"
     }
 
     fn code(&self) -> u32 {
@@ -52,7 +47,6 @@ impl CodedError for AttributionError {
             AttributionError::Licence { .. } => 8,
             AttributionError::InvalidExtension(_) => 9,
             AttributionError::InvalidCommit(_) => 10,
-            AttributionError::InvalidAuthority { .. } => 4,
             AttributionError::Genesis(_) => 11,
             AttributionError::Corrupt(_) => 12,
         }

@@ -33,7 +33,7 @@ use std::sync::{Arc, OnceLock};
 use openledger_bank::BankKeeper;
 use openledger_datanet::DatanetKeeper;
 use openledger_framework::{
-    AbciError, Address, Coin, Ctx, KvRead, Module, MsgResponse, QueryRouter, StateRead,
+    AbciError, Address, Coin, Ctx, KvRead, Module, MsgServiceRouter, QueryRouter, StateRead,
 };
 use openledger_models::ModelsKeeper;
 use openledger_proto::openledger::attribution::v1::{
@@ -234,16 +234,8 @@ impl Module for AttributionModule {
         genesis::export(&self.keeper, state)
     }
 
-    fn msg_type_urls(&self) -> &'static [&'static str] {
-        msgs::TYPE_URLS
-    }
-
-    fn validate_msg(&self, msg: &cosmrs::Any) -> Result<Vec<Address>> {
-        msgs::validate(msg)
-    }
-
-    fn deliver(&self, ctx: &mut Ctx<'_>, msg: &cosmrs::Any) -> Result<MsgResponse> {
-        msgs::deliver(&self.keeper, ctx, msg)
+    fn register_msgs(&self, router: &mut MsgServiceRouter) {
+        msgs::register(self.keeper.clone(), router)
     }
 
     fn end_block(&self, ctx: &mut Ctx<'_>) -> Result<()> {

@@ -1,17 +1,27 @@
-//! Message handlers: stateless checks in [`validate`], execution in [`deliver`].
+//! Message handlers, registered by type in [`register`]: for each message a stateless check
+//! that returns the signers, and its execution. A contract's `request_inference` (the host's
+//! custom bindings) calls [`validate_request_inference`] and [`request_inference`] directly, so
+//! it is checked and executed exactly as the message in a transaction.
 
-use cosmrs::Any;
-use openledger_framework::error::SdkError;
-use openledger_framework::{AbciError, Address, Coin, Ctx, MsgResponse, decode_msg};
+use openledger_framework::{
+    AbciError, Address, Coin, Ctx, MsgResponse, MsgServiceRouter, check_authority,
+};
 use openledger_proto::openledger::attribution::v1::{
     MsgRequestInference, MsgRequestInferenceResponse, MsgUpdateParams, MsgUpdateParamsResponse,
 };
 
 use crate::{AttributionError, AttributionKeeper, parse_address};
 
-pub const MSG_REQUEST_INFERENCE: &str = "/openledger.attribution.v1.MsgRequestInference";
-pub const MSG_UPDATE_PARAMS: &str = "/openledger.attribution.v1.MsgUpdateParams";
-pub const TYPE_URLS: &[&str] = &[MSG_REQUEST_INFERENCE, MSG_UPDATE_PARAMS];
+/// Routes attribution's messages to their handlers.
+pub fn register(keeper: AttributionKeeper, router: &mut MsgServiceRouter) {
+    let k = keeper.clone();
+    router.add(validate_request_inference, move |ctx, m| {
+        request_inference(&k, ctx, m)
+    });
+    router.add(validate_update_params, move |ctx, m| {
+        update_params(&keeper, ctx, m)
+    });
+}
 
 /// The checks of a request that need no state.
 pub fn check_request(m: &MsgRequestInference) -> Result<Address, AbciError> {
@@ -30,57 +40,38 @@ pub fn check_request(m: &MsgRequestInference) -> Result<Address, AbciError> {
     Ok(sender)
 }
 
-/// Stateless checks; returns the signers.
-pub fn validate(msg: &Any) -> Result<Vec<Address>, AbciError> {
-    match msg.type_url.as_str() {
-        MSG_REQUEST_INFERENCE => {
-            let m: MsgRequestInference = decode_msg(msg)?;
-            Ok(vec![check_request(&m)?])
-        }
-        MSG_UPDATE_PARAMS => {
-            let m: MsgUpdateParams = decode_msg(msg)?;
-            Ok(vec![parse_address("authority", &m.authority)?])
-        }
-        other => Err(SdkError::UnknownRequest(format!(
-            "unrecognized attribution message type: {other}"
-        ))
-        .into()),
-    }
+/// Stateless checks of a [`MsgRequestInference`]; returns the signers.
+pub fn validate_request_inference(m: &MsgRequestInference) -> Result<Vec<Address>, AbciError> {
+    Ok(vec![check_request(m)?])
 }
 
-pub fn deliver(
+/// Executes a [`MsgRequestInference`] that passed [`validate_request_inference`]: escrows the
+/// fee and stores the request pending.
+pub fn request_inference(
     keeper: &AttributionKeeper,
     ctx: &mut Ctx<'_>,
-    msg: &Any,
+    m: MsgRequestInference,
 ) -> Result<MsgResponse, AbciError> {
-    match msg.type_url.as_str() {
-        MSG_REQUEST_INFERENCE => {
-            let m: MsgRequestInference = decode_msg(msg)?;
-            let (request_id, fee) = keeper.request_inference(ctx, &m)?;
-            Ok(MsgResponse::of(&MsgRequestInferenceResponse {
-                request_id,
-                fee: Some(fee.to_proto()),
-            }))
-        }
-        MSG_UPDATE_PARAMS => {
-            let m: MsgUpdateParams = decode_msg(msg)?;
-            let authority = parse_address("authority", &m.authority)?;
-            if authority != keeper.authority() {
-                return Err(AttributionError::InvalidAuthority {
-                    expected: keeper.authority().to_bech32(),
-                    got: m.authority,
-                }
-                .into());
-            }
-            let p = m
-                .params
-                .ok_or_else(|| AttributionError::Invalid("params are required".into()))?;
-            keeper.set_params(ctx, &p)?;
-            Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
-        }
-        other => Err(SdkError::UnknownRequest(format!(
-            "unrecognized attribution message type: {other}"
-        ))
-        .into()),
-    }
+    let (request_id, fee) = keeper.request_inference(ctx, &m)?;
+    Ok(MsgResponse::of(&MsgRequestInferenceResponse {
+        request_id,
+        fee: Some(fee.to_proto()),
+    }))
+}
+
+fn validate_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, AbciError> {
+    Ok(vec![parse_address("authority", &m.authority)?])
+}
+
+fn update_params(
+    keeper: &AttributionKeeper,
+    ctx: &mut Ctx<'_>,
+    m: MsgUpdateParams,
+) -> Result<MsgResponse, AbciError> {
+    check_authority(&keeper.authority(), &m.authority)?;
+    let p = m
+        .params
+        .ok_or_else(|| AttributionError::Invalid("params are required".into()))?;
+    keeper.set_params(ctx, &p)?;
+    Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
 }

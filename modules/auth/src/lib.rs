@@ -17,7 +17,7 @@ use cosmrs::proto::cosmos::auth::v1beta1::{
 use cosmrs::proto::cosmos::crypto::secp256k1::PubKey as Secp256k1PubKey;
 use openledger_framework::error::SdkError;
 use openledger_framework::{
-    AbciError, Address, Ctx, KvRead, Module, MsgResponse, QueryRouter, decode_msg,
+    AbciError, Address, Ctx, KvRead, Module, MsgResponse, MsgServiceRouter, QueryRouter,
     module::pack_any, type_url,
 };
 use prost::Message;
@@ -27,9 +27,6 @@ pub use error::AuthError;
 /// Module account names, as in the Cosmos SDK.
 pub const FEE_COLLECTOR: &str = "fee_collector";
 pub const GOV_MODULE: &str = "gov";
-
-/// The only message of the module: new params, from the gov authority.
-pub const MSG_UPDATE_PARAMS: &str = "/cosmos.auth.v1beta1.MsgUpdateParams";
 
 /// An account as the state machine sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,48 +261,48 @@ impl Module for AuthModule {
         genesis::export(&self.keeper, state)
     }
 
-    fn msg_type_urls(&self) -> &'static [&'static str] {
-        &[MSG_UPDATE_PARAMS]
-    }
-
-    fn validate_msg(&self, msg: &Any) -> Result<Vec<Address>, AbciError> {
-        if msg.type_url != MSG_UPDATE_PARAMS {
-            return Err(SdkError::UnknownRequest(format!(
-                "unrecognized auth message type: {}",
-                msg.type_url
-            ))
-            .into());
-        }
-        let m: MsgUpdateParams = decode_msg(msg)?;
-        let params = m
-            .params
-            .ok_or_else(|| SdkError::InvalidRequest("params must be set".into()))?;
-        params::validate(&params)?;
-        Ok(vec![Address::from_bech32(&m.authority)?])
-    }
-
-    /// `MsgUpdateParams`: only the gov module account may change the auth params.
-    fn deliver(&self, ctx: &mut Ctx<'_>, msg: &Any) -> Result<MsgResponse, AbciError> {
-        let m: MsgUpdateParams = decode_msg(msg)?;
-        let gov = Address::module(GOV_MODULE);
-        if Address::from_bech32(&m.authority)? != gov {
-            return Err(SdkError::Unauthorized(format!(
-                "invalid authority; expected {}, got {}",
-                gov.to_bech32(),
-                m.authority
-            ))
-            .into());
-        }
-        let params = m
-            .params
-            .ok_or_else(|| SdkError::InvalidRequest("params must be set".into()))?;
-        self.keeper.set_params(ctx, &params)?;
-        Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
+    /// The only message of the module: new params (`MsgUpdateParams`), from the gov authority.
+    fn register_msgs(&self, router: &mut MsgServiceRouter) {
+        let keeper = self.keeper;
+        router.add(validate_update_params, move |ctx, m| {
+            update_params(&keeper, ctx, m)
+        });
     }
 
     fn register_queries(&self, router: &mut QueryRouter) {
         query::register(self.keeper, router)
     }
+}
+
+fn validate_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, AbciError> {
+    let params = m
+        .params
+        .as_ref()
+        .ok_or_else(|| SdkError::InvalidRequest("params must be set".into()))?;
+    params::validate(params)?;
+    Ok(vec![Address::from_bech32(&m.authority)?])
+}
+
+/// `MsgUpdateParams`: only the gov module account may change the auth params.
+fn update_params(
+    keeper: &AuthKeeper,
+    ctx: &mut Ctx<'_>,
+    m: MsgUpdateParams,
+) -> Result<MsgResponse, AbciError> {
+    let gov = Address::module(GOV_MODULE);
+    if Address::from_bech32(&m.authority)? != gov {
+        return Err(SdkError::Unauthorized(format!(
+            "invalid authority; expected {}, got {}",
+            gov.to_bech32(),
+            m.authority
+        ))
+        .into());
+    }
+    let params = m
+        .params
+        .ok_or_else(|| SdkError::InvalidRequest("params must be set".into()))?;
+    keeper.set_params(ctx, &params)?;
+    Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
 }
 
 #[cfg(test)]

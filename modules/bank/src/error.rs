@@ -14,8 +14,6 @@ pub enum BankError {
     BlockedAddress(String),
     #[error("sum of inputs does not match sum of outputs")]
     InputOutputMismatch,
-    #[error("invalid authority; expected {expected}, got {got}")]
-    InvalidAuthority { expected: String, got: String },
     #[error("invalid genesis: {0}")]
     Genesis(String),
     #[error("corrupt state: {0}")]
@@ -27,9 +25,7 @@ pub enum BankError {
 impl CodedError for BankError {
     fn codespace(&self) -> &'static str {
         match self {
-            BankError::InsufficientFunds { .. }
-            | BankError::InvalidCoins(_)
-            | BankError::InvalidAuthority { .. } => "sdk",
+            BankError::InsufficientFunds { .. } | BankError::InvalidCoins(_) => "sdk",
             _ => "bank",
         }
     }
@@ -37,7 +33,6 @@ impl CodedError for BankError {
         match self {
             BankError::InsufficientFunds { .. } => 5,
             BankError::InvalidCoins(_) => 10,
-            BankError::InvalidAuthority { .. } => 4,
             BankError::InputOutputMismatch => 4,
             BankError::SendDisabled(_) => 5,
             BankError::BlockedAddress(_) => 6,

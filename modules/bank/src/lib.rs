@@ -15,8 +15,7 @@ use std::sync::Arc;
 use cosmrs::proto::cosmos::bank::v1beta1::Params;
 use openledger_framework::coins::parse_amount;
 use openledger_framework::{
-    AbciError, Address, Coin, Coins, Ctx, Event, KvRead, Module, MsgServiceRouter,
-    QueryRouter,
+    AbciError, Address, Coin, Coins, Ctx, Event, KvRead, Module, MsgServiceRouter, QueryRouter,
 };
 use prost::Message;
 

@@ -6,7 +6,9 @@ use cosmrs::proto::cosmos::bank::v1beta1::{
     MsgUpdateParamsResponse,
 };
 use openledger_framework::error::SdkError;
-use openledger_framework::{AbciError, Address, Coins, Ctx, Event, MsgResponse, MsgServiceRouter};
+use openledger_framework::{
+    AbciError, Address, Coins, Ctx, Event, MsgResponse, MsgServiceRouter, check_authority,
+};
 
 use crate::{BankError, BankKeeper};
 
@@ -18,11 +20,6 @@ fn nonempty_coins(
         return Err(BankError::InvalidCoins("amount must be positive".into()).into());
     }
     Ok(coins)
-}
-
-fn address(field: &str, s: &str) -> Result<Address, AbciError> {
-    Address::from_bech32(s)
-        .map_err(|e| SdkError::InvalidAddress(format!("invalid {field} address: {e}")).into())
 }
 
 /// Routes bank's messages to their handlers.
@@ -37,15 +34,15 @@ pub fn register(keeper: BankKeeper, router: &mut MsgServiceRouter) {
 }
 
 fn validate_send(m: &MsgSend) -> Result<Vec<Address>, AbciError> {
-    let from = address("from", &m.from_address)?;
-    address("to", &m.to_address)?;
+    let from = Address::from_field("from", &m.from_address)?;
+    Address::from_field("to", &m.to_address)?;
     nonempty_coins(&m.amount)?;
     Ok(vec![from])
 }
 
 fn send(keeper: &BankKeeper, ctx: &mut Ctx<'_>, m: MsgSend) -> Result<MsgResponse, AbciError> {
-    let from = address("from", &m.from_address)?;
-    let to = address("to", &m.to_address)?;
+    let from = Address::from_field("from", &m.from_address)?;
+    let to = Address::from_field("to", &m.to_address)?;
     let coins = nonempty_coins(&m.amount)?;
     keeper.check_send_enabled(ctx, &coins)?;
     if keeper.is_blocked(&to) {
@@ -63,11 +60,11 @@ fn validate_multi_send(m: &MsgMultiSend) -> Result<Vec<Address>, AbciError> {
     if m.outputs.is_empty() {
         return Err(SdkError::InvalidRequest("no outputs to send".into()).into());
     }
-    let from = address("input", &input.address)?;
+    let from = Address::from_field("input", &input.address)?;
     let total_in = nonempty_coins(&input.coins)?;
     let mut total_out = Coins::new();
     for out in &m.outputs {
-        address("output", &out.address)?;
+        Address::from_field("output", &out.address)?;
         total_out = total_out.checked_add(&nonempty_coins(&out.coins)?)?;
     }
     if total_in != total_out {
@@ -84,11 +81,11 @@ fn multi_send(
     let [input] = m.inputs.as_slice() else {
         return Err(SdkError::InvalidRequest("multi-send takes exactly one input".into()).into());
     };
-    let from = address("input", &input.address)?;
+    let from = Address::from_field("input", &input.address)?;
     let total = nonempty_coins(&input.coins)?;
     keeper.check_send_enabled(ctx, &total)?;
     for out in &m.outputs {
-        let to = address("output", &out.address)?;
+        let to = Address::from_field("output", &out.address)?;
         if keeper.is_blocked(&to) {
             return Err(BankError::BlockedAddress(out.address.clone()).into());
         }
@@ -99,7 +96,7 @@ fn multi_send(
 }
 
 fn validate_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, AbciError> {
-    Ok(vec![address("authority", &m.authority)?])
+    Ok(vec![Address::from_field("authority", &m.authority)?])
 }
 
 fn update_params(
@@ -107,13 +104,7 @@ fn update_params(
     ctx: &mut Ctx<'_>,
     m: MsgUpdateParams,
 ) -> Result<MsgResponse, AbciError> {
-    if address("authority", &m.authority)? != keeper.authority() {
-        return Err(BankError::InvalidAuthority {
-            expected: keeper.authority().to_bech32(),
-            got: m.authority,
-        }
-        .into());
-    }
+    check_authority(&keeper.authority(), &m.authority)?;
     let params = m
         .params
         .ok_or_else(|| SdkError::InvalidRequest("params must be set".into()))?;

@@ -36,8 +36,6 @@ pub enum DatanetError {
     },
     #[error("invalid request: {0}")]
     InvalidRequest(String),
-    #[error("invalid authority; expected {expected}, got {got}")]
-    InvalidAuthority { expected: String, got: String },
     #[error("invalid genesis: {0}")]
     Genesis(String),
     #[error("corrupt state: {0}")]
@@ -46,10 +44,7 @@ pub enum DatanetError {
 
 impl CodedError for DatanetError {
     fn codespace(&self) -> &'static str {
-        match self {
-            DatanetError::InvalidAuthority { .. } => "sdk",
-            _ => "datanet",
-        }
+        "datanet"
     }
 
     fn code(&self) -> u32 {
@@ -68,7 +63,6 @@ impl CodedError for DatanetError {
             DatanetError::VersionNotFound { .. } => 13,
             DatanetError::NotInVersion { .. } => 14,
             DatanetError::InvalidRequest(_) => 15,
-            DatanetError::InvalidAuthority { .. } => 4,
             DatanetError::Genesis(_) => 16,
             DatanetError::Corrupt(_) => 17,
         }

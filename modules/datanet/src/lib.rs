@@ -17,7 +17,7 @@ pub mod schema;
 
 use openledger_bank::BankKeeper;
 use openledger_framework::{
-    AbciError, Address, Coin, Coins, Ctx, Event, KvRead, Module, MsgResponse, QueryRouter,
+    AbciError, Address, Coin, Coins, Ctx, Event, KvRead, Module, MsgServiceRouter, QueryRouter,
     StateRead,
 };
 use openledger_proto::openledger::datanet::v1::{
@@ -677,16 +677,8 @@ impl Module for DatanetModule {
         genesis::export(&self.keeper, state)
     }
 
-    fn msg_type_urls(&self) -> &'static [&'static str] {
-        msgs::TYPE_URLS
-    }
-
-    fn validate_msg(&self, msg: &cosmrs::Any) -> Result<Vec<Address>> {
-        msgs::validate(msg)
-    }
-
-    fn deliver(&self, ctx: &mut Ctx<'_>, msg: &cosmrs::Any) -> Result<MsgResponse> {
-        msgs::deliver(&self.keeper, ctx, msg)
+    fn register_msgs(&self, router: &mut MsgServiceRouter) {
+        msgs::register(self.keeper.clone(), router)
     }
 
     fn register_queries(&self, router: &mut QueryRouter) {

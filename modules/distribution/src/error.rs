@@ -35,8 +35,6 @@ pub enum DistributionError {
     InvalidCoins(String),
     #[error("unauthorized: {0}")]
     Unauthorized(String),
-    #[error("invalid authority; expected {expected}, got {got}")]
-    InvalidAuthority { expected: String, got: String },
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     #[error("invalid params: {0}")]
@@ -55,9 +53,7 @@ impl CodedError for DistributionError {
     fn codespace(&self) -> &'static str {
         use DistributionError::*;
         match self {
-            InvalidAddress(_) | InvalidCoins(_) | Unauthorized(_) | InvalidAuthority { .. } => {
-                "sdk"
-            }
+            InvalidAddress(_) | InvalidCoins(_) | Unauthorized(_) => "sdk",
             _ => "distribution",
         }
     }
@@ -85,7 +81,7 @@ impl CodedError for DistributionError {
             Corrupt(_) => 25,
             InvalidAddress(_) => 7,
             InvalidCoins(_) => 10,
-            Unauthorized(_) | InvalidAuthority { .. } => 4,
+            Unauthorized(_) => 4,
         }
     }
 }
@@ -103,8 +99,6 @@ pub enum MintError {
     InvalidParams(String),
     #[error("invalid minter: {0}")]
     InvalidMinter(String),
-    #[error("invalid authority; expected {expected}, got {got}")]
-    InvalidAuthority { expected: String, got: String },
     #[error("invalid address: {0}")]
     InvalidAddress(String),
     #[error("invalid genesis: {0}")]
@@ -118,7 +112,7 @@ pub enum MintError {
 impl CodedError for MintError {
     fn codespace(&self) -> &'static str {
         match self {
-            MintError::InvalidAuthority { .. } | MintError::InvalidAddress(_) => "sdk",
+            MintError::InvalidAddress(_) => "sdk",
             _ => "mint",
         }
     }
@@ -130,7 +124,6 @@ impl CodedError for MintError {
             MintError::Genesis(_) => 4,
             MintError::Overflow(_) => 5,
             MintError::Corrupt(_) => 6,
-            MintError::InvalidAuthority { .. } => 4,
             MintError::InvalidAddress(_) => 7,
         }
     }

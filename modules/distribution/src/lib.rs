@@ -35,7 +35,8 @@
 //!   non-exported staking genesis that lists validators directly runs no hooks: distribution
 //!   then initializes such a validator lazily at its first allocation/delegation change, and a
 //!   delegation it never tracked starts earning at its next change or withdraw.
-//! - Messages: [`msgs::TYPE_URLS`] (distribution) and [`mint::msgs::TYPE_URLS`] (mint);
+//! - Messages: registered by type in [`msgs::register`] (distribution) and
+//!   [`mint::msgs::register`] (mint);
 //!   queries are registered by each module's `register_queries` at the standard gRPC paths.
 
 pub mod allocation;
@@ -52,7 +53,7 @@ pub mod params;
 pub mod query;
 pub mod rewards;
 
-use openledger_framework::{AbciError, Address, Ctx, KvRead, Module, MsgResponse, QueryRouter};
+use openledger_framework::{AbciError, Ctx, KvRead, Module, MsgServiceRouter, QueryRouter};
 
 pub use dec_coins::DecCoins;
 pub use error::{DistributionError, MintError};
@@ -92,16 +93,8 @@ impl Module for DistributionModule {
         genesis::export(&self.keeper, state)
     }
 
-    fn msg_type_urls(&self) -> &'static [&'static str] {
-        msgs::TYPE_URLS
-    }
-
-    fn validate_msg(&self, msg: &cosmrs::Any) -> Result<Vec<Address>, AbciError> {
-        msgs::validate(msg)
-    }
-
-    fn deliver(&self, ctx: &mut Ctx<'_>, msg: &cosmrs::Any) -> Result<MsgResponse, AbciError> {
-        msgs::deliver(&self.keeper, ctx, msg)
+    fn register_msgs(&self, router: &mut MsgServiceRouter) {
+        msgs::register(self.keeper.clone(), router)
     }
 
     fn begin_block(&self, ctx: &mut Ctx<'_>) -> Result<(), AbciError> {

@@ -1,7 +1,7 @@
-//! `cosmos.distribution.v1beta1.Msg`: stateless checks in [`validate`], execution in
-//! [`deliver`]. Each message runs in a branch, so a failing one changes nothing.
+//! `cosmos.distribution.v1beta1.Msg`, registered by type in [`register`]: for each message a
+//! stateless check that returns the signers, and its execution. Each message runs in a branch,
+//! so a failing one changes nothing.
 
-use cosmrs::Any;
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::proto::cosmos::distribution::v1beta1::{
     MsgCommunityPoolSpend, MsgCommunityPoolSpendResponse, MsgDepositValidatorRewardsPool,
@@ -11,35 +11,15 @@ use cosmrs::proto::cosmos::distribution::v1beta1::{
     MsgWithdrawValidatorCommissionResponse,
 };
 use openledger_framework::address::VALOPER_PREFIX;
-use openledger_framework::error::SdkError;
-use openledger_framework::{AbciError, Address, Coins, Ctx, Event, MsgResponse, decode_msg};
+use openledger_framework::{
+    AbciError, Address, Coins, Ctx, Event, MsgResponse, MsgServiceRouter, check_authority,
+};
 use openledger_staking::valoper;
 
 use crate::dec_coins::DecCoins;
 use crate::keeper::dc_err;
 use crate::params::Params;
 use crate::{DistributionError, DistributionKeeper, MODULE_NAME};
-
-pub const MSG_SET_WITHDRAW_ADDRESS: &str = "/cosmos.distribution.v1beta1.MsgSetWithdrawAddress";
-pub const MSG_WITHDRAW_DELEGATOR_REWARD: &str =
-    "/cosmos.distribution.v1beta1.MsgWithdrawDelegatorReward";
-pub const MSG_WITHDRAW_VALIDATOR_COMMISSION: &str =
-    "/cosmos.distribution.v1beta1.MsgWithdrawValidatorCommission";
-pub const MSG_FUND_COMMUNITY_POOL: &str = "/cosmos.distribution.v1beta1.MsgFundCommunityPool";
-pub const MSG_UPDATE_PARAMS: &str = "/cosmos.distribution.v1beta1.MsgUpdateParams";
-pub const MSG_COMMUNITY_POOL_SPEND: &str = "/cosmos.distribution.v1beta1.MsgCommunityPoolSpend";
-pub const MSG_DEPOSIT_VALIDATOR_REWARDS_POOL: &str =
-    "/cosmos.distribution.v1beta1.MsgDepositValidatorRewardsPool";
-
-pub const TYPE_URLS: &[&str] = &[
-    MSG_SET_WITHDRAW_ADDRESS,
-    MSG_WITHDRAW_DELEGATOR_REWARD,
-    MSG_WITHDRAW_VALIDATOR_COMMISSION,
-    MSG_FUND_COMMUNITY_POOL,
-    MSG_UPDATE_PARAMS,
-    MSG_COMMUNITY_POOL_SPEND,
-    MSG_DEPOSIT_VALIDATOR_REWARDS_POOL,
-];
 
 type Result<T> = std::result::Result<T, AbciError>;
 
@@ -103,196 +83,214 @@ fn authority(s: &str) -> std::result::Result<Address, DistributionError> {
         .map_err(|e| DistributionError::InvalidAddress(format!("invalid authority address: {e}")))
 }
 
-/// Stateless checks; returns the signers.
-pub fn validate(msg: &Any) -> Result<Vec<Address>> {
-    let signer = match msg.type_url.as_str() {
-        MSG_SET_WITHDRAW_ADDRESS => {
-            let m: MsgSetWithdrawAddress = decode_msg(msg)?;
-            parse_account(
-                "withdraw",
-                &m.withdraw_address,
-                DistributionError::EmptyWithdrawAddr,
-            )?;
-            parse_account(
-                "delegator",
-                &m.delegator_address,
-                DistributionError::EmptyDelegatorAddr,
-            )?
-        }
-        MSG_WITHDRAW_DELEGATOR_REWARD => {
-            let m: MsgWithdrawDelegatorReward = decode_msg(msg)?;
-            parse_valoper(&m.validator_address)?;
-            parse_account(
-                "delegator",
-                &m.delegator_address,
-                DistributionError::EmptyDelegatorAddr,
-            )?
-        }
-        MSG_WITHDRAW_VALIDATOR_COMMISSION => {
-            let m: MsgWithdrawValidatorCommission = decode_msg(msg)?;
-            // The operator signs with the account of the same bytes.
-            parse_valoper(&m.validator_address)?
-        }
-        MSG_FUND_COMMUNITY_POOL => {
-            let m: MsgFundCommunityPool = decode_msg(msg)?;
-            positive_coins("amount", &m.amount)?;
-            parse_account(
-                "depositor",
-                &m.depositor,
-                DistributionError::EmptyDelegatorAddr,
-            )?
-        }
-        MSG_UPDATE_PARAMS => {
-            let m: MsgUpdateParams = decode_msg(msg)?;
-            params_of(m.params.as_ref())?;
-            authority(&m.authority)?
-        }
-        MSG_COMMUNITY_POOL_SPEND => {
-            let m: MsgCommunityPoolSpend = decode_msg(msg)?;
-            positive_coins("amount", &m.amount)
-                .map_err(|e| DistributionError::InvalidProposalAmount(e.to_string()))?;
-            parse_account(
-                "recipient",
-                &m.recipient,
-                DistributionError::EmptyProposalRecipient,
-            )?;
-            authority(&m.authority)?
-        }
-        MSG_DEPOSIT_VALIDATOR_REWARDS_POOL => {
-            let m: MsgDepositValidatorRewardsPool = decode_msg(msg)?;
-            parse_valoper(&m.validator_address)?;
-            positive_coins("amount", &m.amount)?;
-            parse_account(
-                "depositor",
-                &m.depositor,
-                DistributionError::EmptyDelegatorAddr,
-            )?
-        }
-        other => {
-            return Err(SdkError::UnknownRequest(format!(
-                "unrecognized distribution message type: {other}"
-            ))
-            .into());
-        }
-    };
-    Ok(vec![signer])
+/// Routes distribution's messages to their handlers; each delivery runs in a branch of `ctx`.
+pub fn register(keeper: DistributionKeeper, router: &mut MsgServiceRouter) {
+    let k = keeper.clone();
+    router.add(validate_set_withdraw_address, move |ctx, m| {
+        ctx.branch(|ctx| set_withdraw_address(&k, ctx, m))
+    });
+    let k = keeper.clone();
+    router.add(validate_withdraw_delegator_reward, move |ctx, m| {
+        ctx.branch(|ctx| withdraw_delegator_reward(&k, ctx, m))
+    });
+    let k = keeper.clone();
+    router.add(
+        // The operator signs with the account of the same bytes.
+        |m: &MsgWithdrawValidatorCommission| Ok(vec![parse_valoper(&m.validator_address)?]),
+        move |ctx, m| ctx.branch(|ctx| withdraw_validator_commission(&k, ctx, m)),
+    );
+    let k = keeper.clone();
+    router.add(validate_fund_community_pool, move |ctx, m| {
+        ctx.branch(|ctx| fund_community_pool(&k, ctx, m))
+    });
+    let k = keeper.clone();
+    router.add(validate_update_params, move |ctx, m| {
+        ctx.branch(|ctx| update_params(&k, ctx, m))
+    });
+    let k = keeper.clone();
+    router.add(validate_community_pool_spend, move |ctx, m| {
+        ctx.branch(|ctx| community_pool_spend(&k, ctx, m))
+    });
+    router.add(validate_deposit_validator_rewards_pool, move |ctx, m| {
+        ctx.branch(|ctx| deposit_validator_rewards_pool(&keeper, ctx, m))
+    });
 }
 
-pub fn deliver(keeper: &DistributionKeeper, ctx: &mut Ctx<'_>, msg: &Any) -> Result<MsgResponse> {
-    ctx.branch(|ctx| deliver_in_branch(keeper, ctx, msg))
+fn validate_set_withdraw_address(m: &MsgSetWithdrawAddress) -> Result<Vec<Address>> {
+    parse_account(
+        "withdraw",
+        &m.withdraw_address,
+        DistributionError::EmptyWithdrawAddr,
+    )?;
+    Ok(vec![parse_account(
+        "delegator",
+        &m.delegator_address,
+        DistributionError::EmptyDelegatorAddr,
+    )?])
 }
 
-fn deliver_in_branch(
+fn set_withdraw_address(
     keeper: &DistributionKeeper,
     ctx: &mut Ctx<'_>,
-    msg: &Any,
+    m: MsgSetWithdrawAddress,
 ) -> Result<MsgResponse> {
-    match msg.type_url.as_str() {
-        MSG_SET_WITHDRAW_ADDRESS => {
-            let m: MsgSetWithdrawAddress = decode_msg(msg)?;
-            let del = parse_account(
-                "delegator",
-                &m.delegator_address,
-                DistributionError::EmptyDelegatorAddr,
-            )?;
-            let to = parse_account(
-                "withdraw",
-                &m.withdraw_address,
-                DistributionError::EmptyWithdrawAddr,
-            )?;
-            keeper.set_withdraw_addr(ctx, &del, &to)?;
-            Ok(MsgResponse::of(&MsgSetWithdrawAddressResponse {}))
-        }
-        MSG_WITHDRAW_DELEGATOR_REWARD => {
-            let m: MsgWithdrawDelegatorReward = decode_msg(msg)?;
-            let del = parse_account(
-                "delegator",
-                &m.delegator_address,
-                DistributionError::EmptyDelegatorAddr,
-            )?;
-            let val = parse_valoper(&m.validator_address)?;
-            let amount = keeper.withdraw_delegation_rewards(ctx, &del, &val)?;
-            Ok(MsgResponse::of(&MsgWithdrawDelegatorRewardResponse {
-                amount: amount.to_proto(),
-            }))
-        }
-        MSG_WITHDRAW_VALIDATOR_COMMISSION => {
-            let m: MsgWithdrawValidatorCommission = decode_msg(msg)?;
-            let val = parse_valoper(&m.validator_address)?;
-            let amount = keeper.withdraw_validator_commission(ctx, &val)?;
-            Ok(MsgResponse::of(&MsgWithdrawValidatorCommissionResponse {
-                amount: amount.to_proto(),
-            }))
-        }
-        MSG_FUND_COMMUNITY_POOL => {
-            let m: MsgFundCommunityPool = decode_msg(msg)?;
-            let from = parse_account(
-                "depositor",
-                &m.depositor,
-                DistributionError::EmptyDelegatorAddr,
-            )?;
-            let amount = positive_coins("amount", &m.amount)?;
-            keeper.fund_community_pool(ctx, &from, &amount)?;
-            Ok(MsgResponse::of(&MsgFundCommunityPoolResponse {}))
-        }
-        MSG_UPDATE_PARAMS => {
-            let m: MsgUpdateParams = decode_msg(msg)?;
-            keeper.check_authority(&m.authority)?;
-            let p = params_of(m.params.as_ref())?;
-            keeper.set_params(ctx, &p)?;
-            Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
-        }
-        MSG_COMMUNITY_POOL_SPEND => {
-            let m: MsgCommunityPoolSpend = decode_msg(msg)?;
-            keeper.check_authority(&m.authority)?;
-            let amount = positive_coins("amount", &m.amount)
-                .map_err(|e| DistributionError::InvalidProposalAmount(e.to_string()))?;
-            let to = parse_account(
-                "recipient",
-                &m.recipient,
-                DistributionError::EmptyProposalRecipient,
-            )?;
-            keeper.community_pool_spend(ctx, &to, &amount)?;
-            Ok(MsgResponse::of(&MsgCommunityPoolSpendResponse {}))
-        }
-        MSG_DEPOSIT_VALIDATOR_REWARDS_POOL => {
-            let m: MsgDepositValidatorRewardsPool = decode_msg(msg)?;
-            let from = parse_account(
-                "depositor",
-                &m.depositor,
-                DistributionError::EmptyDelegatorAddr,
-            )?;
-            let val = parse_valoper(&m.validator_address)?;
-            let amount = positive_coins("amount", &m.amount)?;
-            let v = keeper
-                .staking
-                .validator(ctx, &val)?
-                .ok_or_else(|| DistributionError::NoValidatorExists(valoper(&val)))?;
-            keeper
-                .bank
-                .send_to_module(ctx, &from, MODULE_NAME, &amount)?;
-            let tokens = DecCoins::from_coins(&amount).map_err(dc_err)?;
-            keeper.allocate_tokens_to_validator(ctx, &v, &tokens)?;
-            Ok(MsgResponse::of(&MsgDepositValidatorRewardsPoolResponse {}))
-        }
-        other => Err(SdkError::UnknownRequest(format!(
-            "unrecognized distribution message type: {other}"
-        ))
-        .into()),
-    }
+    let del = parse_account(
+        "delegator",
+        &m.delegator_address,
+        DistributionError::EmptyDelegatorAddr,
+    )?;
+    let to = parse_account(
+        "withdraw",
+        &m.withdraw_address,
+        DistributionError::EmptyWithdrawAddr,
+    )?;
+    keeper.set_withdraw_addr(ctx, &del, &to)?;
+    Ok(MsgResponse::of(&MsgSetWithdrawAddressResponse {}))
+}
+
+fn validate_withdraw_delegator_reward(m: &MsgWithdrawDelegatorReward) -> Result<Vec<Address>> {
+    parse_valoper(&m.validator_address)?;
+    Ok(vec![parse_account(
+        "delegator",
+        &m.delegator_address,
+        DistributionError::EmptyDelegatorAddr,
+    )?])
+}
+
+fn withdraw_delegator_reward(
+    keeper: &DistributionKeeper,
+    ctx: &mut Ctx<'_>,
+    m: MsgWithdrawDelegatorReward,
+) -> Result<MsgResponse> {
+    let del = parse_account(
+        "delegator",
+        &m.delegator_address,
+        DistributionError::EmptyDelegatorAddr,
+    )?;
+    let val = parse_valoper(&m.validator_address)?;
+    let amount = keeper.withdraw_delegation_rewards(ctx, &del, &val)?;
+    Ok(MsgResponse::of(&MsgWithdrawDelegatorRewardResponse {
+        amount: amount.to_proto(),
+    }))
+}
+
+fn withdraw_validator_commission(
+    keeper: &DistributionKeeper,
+    ctx: &mut Ctx<'_>,
+    m: MsgWithdrawValidatorCommission,
+) -> Result<MsgResponse> {
+    let val = parse_valoper(&m.validator_address)?;
+    let amount = keeper.withdraw_validator_commission(ctx, &val)?;
+    Ok(MsgResponse::of(&MsgWithdrawValidatorCommissionResponse {
+        amount: amount.to_proto(),
+    }))
+}
+
+fn validate_fund_community_pool(m: &MsgFundCommunityPool) -> Result<Vec<Address>> {
+    positive_coins("amount", &m.amount)?;
+    Ok(vec![parse_account(
+        "depositor",
+        &m.depositor,
+        DistributionError::EmptyDelegatorAddr,
+    )?])
+}
+
+fn fund_community_pool(
+    keeper: &DistributionKeeper,
+    ctx: &mut Ctx<'_>,
+    m: MsgFundCommunityPool,
+) -> Result<MsgResponse> {
+    let from = parse_account(
+        "depositor",
+        &m.depositor,
+        DistributionError::EmptyDelegatorAddr,
+    )?;
+    let amount = positive_coins("amount", &m.amount)?;
+    keeper.fund_community_pool(ctx, &from, &amount)?;
+    Ok(MsgResponse::of(&MsgFundCommunityPoolResponse {}))
+}
+
+fn validate_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>> {
+    params_of(m.params.as_ref())?;
+    Ok(vec![authority(&m.authority)?])
+}
+
+fn update_params(
+    keeper: &DistributionKeeper,
+    ctx: &mut Ctx<'_>,
+    m: MsgUpdateParams,
+) -> Result<MsgResponse> {
+    check_authority(&keeper.authority(), &m.authority)?;
+    let p = params_of(m.params.as_ref())?;
+    keeper.set_params(ctx, &p)?;
+    Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
+}
+
+fn validate_community_pool_spend(m: &MsgCommunityPoolSpend) -> Result<Vec<Address>> {
+    positive_coins("amount", &m.amount)
+        .map_err(|e| DistributionError::InvalidProposalAmount(e.to_string()))?;
+    parse_account(
+        "recipient",
+        &m.recipient,
+        DistributionError::EmptyProposalRecipient,
+    )?;
+    Ok(vec![authority(&m.authority)?])
+}
+
+fn community_pool_spend(
+    keeper: &DistributionKeeper,
+    ctx: &mut Ctx<'_>,
+    m: MsgCommunityPoolSpend,
+) -> Result<MsgResponse> {
+    check_authority(&keeper.authority(), &m.authority)?;
+    let amount = positive_coins("amount", &m.amount)
+        .map_err(|e| DistributionError::InvalidProposalAmount(e.to_string()))?;
+    let to = parse_account(
+        "recipient",
+        &m.recipient,
+        DistributionError::EmptyProposalRecipient,
+    )?;
+    keeper.community_pool_spend(ctx, &to, &amount)?;
+    Ok(MsgResponse::of(&MsgCommunityPoolSpendResponse {}))
+}
+
+fn validate_deposit_validator_rewards_pool(
+    m: &MsgDepositValidatorRewardsPool,
+) -> Result<Vec<Address>> {
+    parse_valoper(&m.validator_address)?;
+    positive_coins("amount", &m.amount)?;
+    Ok(vec![parse_account(
+        "depositor",
+        &m.depositor,
+        DistributionError::EmptyDelegatorAddr,
+    )?])
+}
+
+fn deposit_validator_rewards_pool(
+    keeper: &DistributionKeeper,
+    ctx: &mut Ctx<'_>,
+    m: MsgDepositValidatorRewardsPool,
+) -> Result<MsgResponse> {
+    let from = parse_account(
+        "depositor",
+        &m.depositor,
+        DistributionError::EmptyDelegatorAddr,
+    )?;
+    let val = parse_valoper(&m.validator_address)?;
+    let amount = positive_coins("amount", &m.amount)?;
+    let v = keeper
+        .staking
+        .validator(ctx, &val)?
+        .ok_or_else(|| DistributionError::NoValidatorExists(valoper(&val)))?;
+    keeper
+        .bank
+        .send_to_module(ctx, &from, MODULE_NAME, &amount)?;
+    let tokens = DecCoins::from_coins(&amount).map_err(dc_err)?;
+    keeper.allocate_tokens_to_validator(ctx, &v, &tokens)?;
+    Ok(MsgResponse::of(&MsgDepositValidatorRewardsPoolResponse {}))
 }
 
 impl DistributionKeeper {
-    pub(crate) fn check_authority(&self, got: &str) -> std::result::Result<(), DistributionError> {
-        if authority(got)? != self.authority {
-            return Err(DistributionError::InvalidAuthority {
-                expected: self.authority.to_bech32(),
-                got: got.to_string(),
-            });
-        }
-        Ok(())
-    }
-
     /// `MsgSetWithdrawAddress`: refused for blocked (module) addresses and when the params
     /// disable it.
     pub fn set_withdraw_addr(&self, ctx: &mut Ctx<'_>, del: &Address, to: &Address) -> Result<()> {

@@ -68,6 +68,13 @@ impl Address {
         Self::from_slice(&id.to_bytes())
     }
 
+    /// Parses the bech32 address in a message's `field` (`from`, `authority`, …); the error
+    /// names the field.
+    pub fn from_field(field: &str, s: &str) -> Result<Self, SdkError> {
+        Self::from_bech32(s)
+            .map_err(|e| SdkError::InvalidAddress(format!("invalid {field} address: {e}")))
+    }
+
     /// An address from its bytes: 20 (accounts) or 32 (contracts) of them.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, SdkError> {
         if let Ok(short) = <[u8; 20]>::try_from(bytes) {
@@ -160,6 +167,18 @@ impl FromStr for Address {
     }
 }
 
+/// The check of every authority-only message (`MsgUpdateParams`, …): its `authority` field
+/// must be the module's authority (the gov module account unless the app chose another).
+pub fn check_authority(expected: &Address, authority: &str) -> Result<(), SdkError> {
+    if Address::from_field("authority", authority)? != *expected {
+        return Err(SdkError::InvalidAuthority {
+            expected: expected.to_bech32(),
+            got: authority.to_string(),
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +215,27 @@ mod tests {
         assert_eq!(
             Address::module("fee_collector").with_prefix("cosmos"),
             "cosmos17xpfvakm2amg962yls6f84z3kell8c5lserqta"
+        );
+    }
+
+    #[test]
+    fn only_the_authority_passes_the_authority_check() {
+        let gov = Address::module("gov");
+        assert_eq!(check_authority(&gov, &gov.to_bech32()), Ok(()));
+        let other = Address::from([7u8; 20]).to_bech32();
+        let err = check_authority(&gov, &other).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "invalid authority; expected {}, got {other}",
+                gov.to_bech32()
+            )
+        );
+        assert_eq!(crate::CodedError::code(&err), 4);
+        let err = check_authority(&gov, "not-an-address").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid address: invalid authority address")
         );
     }
 }

@@ -55,6 +55,9 @@ pub enum SdkError {
     InvalidSequence(String),
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+    /// A `MsgUpdateParams` (or another authority-only message) not signed by the authority.
+    #[error("invalid authority; expected {expected}, got {got}")]
+    InvalidAuthority { expected: String, got: String },
     #[error("insufficient funds: {0}")]
     InsufficientFunds(String),
     #[error("unknown request: {0}")]
@@ -108,7 +111,7 @@ impl CodedError for SdkError {
         match self {
             SdkError::TxDecode(_) => 2,
             SdkError::InvalidSequence(_) => 3,
-            SdkError::Unauthorized(_) => 4,
+            SdkError::Unauthorized(_) | SdkError::InvalidAuthority { .. } => 4,
             SdkError::InsufficientFunds(_) => 5,
             SdkError::UnknownRequest(_) => 6,
             SdkError::InvalidAddress(_) => 7,

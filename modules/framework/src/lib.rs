@@ -21,7 +21,7 @@ pub mod module;
 pub mod pagination;
 pub mod store;
 
-pub use address::Address;
+pub use address::{Address, check_authority};
 pub use coins::{Coin, Coins};
 pub use context::{
     BlockInfo, Ctx, Event, Misbehavior, MisbehaviorKind, StateRead, VoteInfo, read_proto,

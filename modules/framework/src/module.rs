@@ -60,7 +60,10 @@ pub trait Module: Send + Sync {
     /// This and the two below route through the module's own handlers alone, built on each call:
     /// for tests and tools. The application builds one [`MsgServiceRouter`] of all its modules.
     fn msg_type_urls(&self) -> Vec<String> {
-        MsgServiceRouter::of([self]).type_urls().map(str::to_string).collect()
+        MsgServiceRouter::of([self])
+            .type_urls()
+            .map(str::to_string)
+            .collect()
     }
 
     /// Stateless checks of a message; returns the addresses that must sign it.

@@ -20,8 +20,8 @@
 //!   **Burner** permission: it holds every deposit and burns them per params. It must not be a
 //!   blocked address for bank's module sends (gov uses `send_to_module`/`send_from_module`).
 //! - [`MsgRouter`]: implement it over the app's message router. `signers` is the stateless
-//!   check of a message (the target module's `validate_msg`: it must fail for unknown type URLs
-//!   and malformed messages); `deliver` runs it (the target module's `deliver`). Install it once
+//!   check of a message (the router's `validate`: it must fail for unknown type URLs and
+//!   malformed messages); `deliver` runs it (the router's `deliver`). Install it once
 //!   with [`GovKeeper::set_router`]; every clone of the keeper sees it. Without a router,
 //!   proposals with messages are refused and passed ones fail.
 //! - Module order: genesis after bank and staking (gov's genesis checks that the gov account's
@@ -51,8 +51,8 @@ use cosmrs::Any;
 use cosmrs::proto::cosmos::gov::v1 as pb;
 use openledger_bank::BankKeeper;
 use openledger_framework::{
-    AbciError, Address, Coin, Coins, Ctx, Dec, Event, KvRead, Module, MsgResponse, QueryRouter,
-    StateRead, read_proto,
+    AbciError, Address, Coin, Coins, Ctx, Dec, Event, KvRead, Module, MsgResponse,
+    MsgServiceRouter, QueryRouter, StateRead, read_proto,
 };
 use openledger_staking::{StakingKeeper, Time};
 use prost::Message;
@@ -658,16 +658,8 @@ impl Module for GovModule {
         genesis::export(&self.keeper, state)
     }
 
-    fn msg_type_urls(&self) -> &'static [&'static str] {
-        msgs::TYPE_URLS
-    }
-
-    fn validate_msg(&self, msg: &Any) -> Result<Vec<Address>> {
-        msgs::validate(&self.keeper, msg)
-    }
-
-    fn deliver(&self, ctx: &mut Ctx<'_>, msg: &Any) -> Result<MsgResponse> {
-        msgs::deliver(&self.keeper, ctx, msg)
+    fn register_msgs(&self, router: &mut MsgServiceRouter) {
+        msgs::register(self.keeper.clone(), router)
     }
 
     fn end_block(&self, ctx: &mut Ctx<'_>) -> Result<()> {

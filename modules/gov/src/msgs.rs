@@ -1,29 +1,17 @@
-//! Message handlers: stateless checks in [`validate`], execution in [`deliver`]. Each message
-//! runs in a branch, so a failing one changes nothing.
+//! Message handlers, registered by type in [`register`]: for each message a stateless check
+//! that returns the signers, and its execution. Each message runs in a branch, so a failing one
+//! changes nothing.
 
-use cosmrs::Any;
 use cosmrs::proto::cosmos::gov::v1::{
     MsgDeposit, MsgDepositResponse, MsgSubmitProposal, MsgSubmitProposalResponse, MsgUpdateParams,
     MsgUpdateParamsResponse, MsgVote, MsgVoteResponse, MsgVoteWeighted, MsgVoteWeightedResponse,
     WeightedVoteOption,
 };
-use openledger_framework::error::SdkError;
-use openledger_framework::{AbciError, Address, Coins, Ctx, Dec, Event, MsgResponse, decode_msg};
+use openledger_framework::{
+    AbciError, Address, Coins, Ctx, Dec, Event, MsgResponse, MsgServiceRouter,
+};
 
 use crate::{GovError, GovKeeper, MAX_METADATA_LEN, MAX_SUMMARY_LEN, MAX_TITLE_LEN, VoteOption};
-
-pub const MSG_SUBMIT_PROPOSAL: &str = "/cosmos.gov.v1.MsgSubmitProposal";
-pub const MSG_DEPOSIT: &str = "/cosmos.gov.v1.MsgDeposit";
-pub const MSG_VOTE: &str = "/cosmos.gov.v1.MsgVote";
-pub const MSG_VOTE_WEIGHTED: &str = "/cosmos.gov.v1.MsgVoteWeighted";
-pub const MSG_UPDATE_PARAMS: &str = "/cosmos.gov.v1.MsgUpdateParams";
-pub const TYPE_URLS: &[&str] = &[
-    MSG_SUBMIT_PROPOSAL,
-    MSG_DEPOSIT,
-    MSG_VOTE,
-    MSG_VOTE_WEIGHTED,
-    MSG_UPDATE_PARAMS,
-];
 
 type Result<T> = std::result::Result<T, AbciError>;
 
@@ -169,105 +157,112 @@ fn deposit_amount(c: &[cosmrs::proto::cosmos::base::v1beta1::Coin]) -> Result<Co
     Ok(coins)
 }
 
-/// Stateless checks; returns the signers. Proposal messages are checked against the router.
-pub fn validate(keeper: &GovKeeper, msg: &Any) -> Result<Vec<Address>> {
-    match msg.type_url.as_str() {
-        MSG_SUBMIT_PROPOSAL => {
-            let m: MsgSubmitProposal = decode_msg(msg)?;
-            let proposer = parse_address("proposer", &m.proposer)?;
-            check_submit(&m)?;
-            keeper.check_proposal_messages(&m.messages)?;
-            Ok(vec![proposer])
-        }
-        MSG_DEPOSIT => {
-            let m: MsgDeposit = decode_msg(msg)?;
-            let depositor = parse_address("depositor", &m.depositor)?;
-            deposit_amount(&m.amount)?;
-            Ok(vec![depositor])
-        }
-        MSG_VOTE => {
-            let m: MsgVote = decode_msg(msg)?;
-            let voter = parse_address("voter", &m.voter)?;
-            parse_options(&single(m.option))?;
-            Ok(vec![voter])
-        }
-        MSG_VOTE_WEIGHTED => {
-            let m: MsgVoteWeighted = decode_msg(msg)?;
-            let voter = parse_address("voter", &m.voter)?;
-            parse_options(&m.options)?;
-            Ok(vec![voter])
-        }
-        MSG_UPDATE_PARAMS => {
-            let m: MsgUpdateParams = decode_msg(msg)?;
-            let authority = parse_address("authority", &m.authority)?;
-            let p = m
-                .params
-                .as_ref()
-                .ok_or_else(|| GovError::InvalidParams("params are required".into()))?;
-            crate::params::validate(p)?;
-            Ok(vec![authority])
-        }
-        other => {
-            Err(SdkError::UnknownRequest(format!("unrecognized gov message type: {other}")).into())
-        }
-    }
+/// Routes gov's messages to their handlers. Submissions are checked against the keeper's
+/// router (their messages must route and be signed by gov).
+pub fn register(keeper: GovKeeper, router: &mut MsgServiceRouter) {
+    let k = keeper.clone();
+    router.add::<MsgSubmitProposal, _, _>(
+        move |m| validate_submit_proposal(&k, m),
+        in_branch(keeper.clone(), submit_proposal),
+    );
+    router.add(validate_deposit, in_branch(keeper.clone(), deposit));
+    router.add(validate_vote, in_branch(keeper.clone(), vote));
+    router.add(
+        validate_vote_weighted,
+        in_branch(keeper.clone(), vote_weighted),
+    );
+    router.add(validate_update_params, in_branch(keeper, update_params));
 }
 
-pub fn deliver(keeper: &GovKeeper, ctx: &mut Ctx<'_>, msg: &Any) -> Result<MsgResponse> {
-    ctx.branch(|ctx| deliver_in_branch(keeper, ctx, msg))
+/// `handler` run in a branch of the state, so that a failing message changes nothing.
+fn in_branch<M: 'static>(
+    keeper: GovKeeper,
+    handler: fn(&GovKeeper, &mut Ctx<'_>, M) -> Result<MsgResponse>,
+) -> impl Fn(&mut Ctx<'_>, M) -> Result<MsgResponse> + Send + Sync + 'static {
+    move |ctx, m| ctx.branch(|ctx| handler(&keeper, ctx, m))
 }
 
-fn deliver_in_branch(keeper: &GovKeeper, ctx: &mut Ctx<'_>, msg: &Any) -> Result<MsgResponse> {
-    match msg.type_url.as_str() {
-        MSG_SUBMIT_PROPOSAL => {
-            let m: MsgSubmitProposal = decode_msg(msg)?;
-            let proposal_id = keeper.submit_proposal(ctx, &m)?;
-            Ok(MsgResponse::of(&MsgSubmitProposalResponse { proposal_id }))
-        }
-        MSG_DEPOSIT => {
-            let m: MsgDeposit = decode_msg(msg)?;
-            let depositor = parse_address("depositor", &m.depositor)?;
-            let amount = deposit_amount(&m.amount)?;
-            if keeper.add_deposit(ctx, m.proposal_id, &depositor, &amount)? {
-                ctx.emit(
-                    Event::new("proposal_deposit")
-                        .attr("voting_period_start", m.proposal_id.to_string()),
-                );
-            }
-            Ok(MsgResponse::of(&MsgDepositResponse {}))
-        }
-        MSG_VOTE => {
-            let m: MsgVote = decode_msg(msg)?;
-            let voter = parse_address("voter", &m.voter)?;
-            keeper.add_vote(ctx, m.proposal_id, &voter, &single(m.option), &m.metadata)?;
-            Ok(MsgResponse::of(&MsgVoteResponse {}))
-        }
-        MSG_VOTE_WEIGHTED => {
-            let m: MsgVoteWeighted = decode_msg(msg)?;
-            let voter = parse_address("voter", &m.voter)?;
-            keeper.add_vote(ctx, m.proposal_id, &voter, &m.options, &m.metadata)?;
-            Ok(MsgResponse::of(&MsgVoteWeightedResponse {}))
-        }
-        MSG_UPDATE_PARAMS => {
-            let m: MsgUpdateParams = decode_msg(msg)?;
-            let authority = parse_address("authority", &m.authority)?;
-            if authority != keeper.authority() {
-                return Err(GovError::InvalidAuthority {
-                    expected: keeper.authority().to_bech32(),
-                    got: m.authority,
-                }
-                .into());
-            }
-            let p = m
-                .params
-                .ok_or_else(|| GovError::InvalidParams("params are required".into()))?;
-            keeper.set_params(ctx, &p)?;
-            Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
-        }
-        other => {
-            Err(SdkError::UnknownRequest(format!("unrecognized gov message type: {other}")).into())
-        }
+fn validate_submit_proposal(keeper: &GovKeeper, m: &MsgSubmitProposal) -> Result<Vec<Address>> {
+    let proposer = parse_address("proposer", &m.proposer)?;
+    check_submit(m)?;
+    keeper.check_proposal_messages(&m.messages)?;
+    Ok(vec![proposer])
+}
+
+fn submit_proposal(
+    keeper: &GovKeeper,
+    ctx: &mut Ctx<'_>,
+    m: MsgSubmitProposal,
+) -> Result<MsgResponse> {
+    let proposal_id = keeper.submit_proposal(ctx, &m)?;
+    Ok(MsgResponse::of(&MsgSubmitProposalResponse { proposal_id }))
+}
+
+fn validate_deposit(m: &MsgDeposit) -> Result<Vec<Address>> {
+    let depositor = parse_address("depositor", &m.depositor)?;
+    deposit_amount(&m.amount)?;
+    Ok(vec![depositor])
+}
+
+fn deposit(keeper: &GovKeeper, ctx: &mut Ctx<'_>, m: MsgDeposit) -> Result<MsgResponse> {
+    let depositor = parse_address("depositor", &m.depositor)?;
+    let amount = deposit_amount(&m.amount)?;
+    if keeper.add_deposit(ctx, m.proposal_id, &depositor, &amount)? {
+        ctx.emit(
+            Event::new("proposal_deposit").attr("voting_period_start", m.proposal_id.to_string()),
+        );
     }
+    Ok(MsgResponse::of(&MsgDepositResponse {}))
+}
+
+fn validate_vote(m: &MsgVote) -> Result<Vec<Address>> {
+    let voter = parse_address("voter", &m.voter)?;
+    parse_options(&single(m.option))?;
+    Ok(vec![voter])
+}
+
+fn vote(keeper: &GovKeeper, ctx: &mut Ctx<'_>, m: MsgVote) -> Result<MsgResponse> {
+    let voter = parse_address("voter", &m.voter)?;
+    keeper.add_vote(ctx, m.proposal_id, &voter, &single(m.option), &m.metadata)?;
+    Ok(MsgResponse::of(&MsgVoteResponse {}))
+}
+
+fn validate_vote_weighted(m: &MsgVoteWeighted) -> Result<Vec<Address>> {
+    let voter = parse_address("voter", &m.voter)?;
+    parse_options(&m.options)?;
+    Ok(vec![voter])
+}
+
+fn vote_weighted(keeper: &GovKeeper, ctx: &mut Ctx<'_>, m: MsgVoteWeighted) -> Result<MsgResponse> {
+    let voter = parse_address("voter", &m.voter)?;
+    keeper.add_vote(ctx, m.proposal_id, &voter, &m.options, &m.metadata)?;
+    Ok(MsgResponse::of(&MsgVoteWeightedResponse {}))
+}
+
+fn validate_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>> {
+    let authority = parse_address("authority", &m.authority)?;
+    let p = m
+        .params
+        .as_ref()
+        .ok_or_else(|| GovError::InvalidParams("params are required".into()))?;
+    crate::params::validate(p)?;
+    Ok(vec![authority])
+}
+
+fn update_params(keeper: &GovKeeper, ctx: &mut Ctx<'_>, m: MsgUpdateParams) -> Result<MsgResponse> {
+    let authority = parse_address("authority", &m.authority)?;
+    if authority != keeper.authority() {
+        return Err(GovError::InvalidAuthority {
+            expected: keeper.authority().to_bech32(),
+            got: m.authority,
+        }
+        .into());
+    }
+    let p = m
+        .params
+        .ok_or_else(|| GovError::InvalidParams("params are required".into()))?;
+    keeper.set_params(ctx, &p)?;
+    Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
 }
 
 #[cfg(test)]

@@ -15,8 +15,6 @@ pub enum ModelsError {
     HashMismatch { declared: String, actual: String },
     #[error("unauthorized: {0}")]
     Unauthorized(String),
-    #[error("invalid authority; expected {expected}, got {got}")]
-    InvalidAuthority { expected: String, got: String },
     #[error("invalid genesis: {0}")]
     Genesis(String),
     #[error("corrupt state: {0}")]
@@ -25,10 +23,7 @@ pub enum ModelsError {
 
 impl CodedError for ModelsError {
     fn codespace(&self) -> &'static str {
-        match self {
-            ModelsError::InvalidAuthority { .. } => "sdk",
-            _ => "models",
-        }
+        "models"
     }
 
     fn code(&self) -> u32 {
@@ -39,7 +34,6 @@ impl CodedError for ModelsError {
             ModelsError::TooLarge { .. } => 5,
             ModelsError::HashMismatch { .. } => 6,
             ModelsError::Unauthorized(_) => 7,
-            ModelsError::InvalidAuthority { .. } => 4,
             ModelsError::Genesis(_) => 8,
             ModelsError::Corrupt(_) => 9,
         }

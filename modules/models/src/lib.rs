@@ -12,7 +12,7 @@ pub mod query;
 use openledger_bank::BankKeeper;
 use openledger_datanet::DatanetKeeper;
 use openledger_framework::{
-    AbciError, Address, Coins, Ctx, Event, KvRead, Module, MsgResponse, QueryRouter, StateRead,
+    AbciError, Address, Coins, Ctx, Event, KvRead, Module, MsgServiceRouter, QueryRouter, StateRead,
 };
 use openledger_proto::openledger::models::v1::{
     Adapter, BaseModel, ContributorShare, MsgPublishAdapter, MsgRegisterBaseModel, Params,
@@ -386,16 +386,8 @@ impl Module for ModelsModule {
         genesis::export(&self.keeper, state)
     }
 
-    fn msg_type_urls(&self) -> &'static [&'static str] {
-        msgs::TYPE_URLS
-    }
-
-    fn validate_msg(&self, msg: &cosmrs::Any) -> Result<Vec<Address>> {
-        msgs::validate(msg)
-    }
-
-    fn deliver(&self, ctx: &mut Ctx<'_>, msg: &cosmrs::Any) -> Result<MsgResponse> {
-        msgs::deliver(&self.keeper, ctx, msg)
+    fn register_msgs(&self, router: &mut MsgServiceRouter) {
+        msgs::register(self.keeper.clone(), router)
     }
 
     fn register_queries(&self, router: &mut QueryRouter) {

@@ -27,8 +27,6 @@ pub enum SlashingError {
     InvalidParams(String),
     #[error("invalid request: {0}")]
     InvalidRequest(String),
-    #[error("invalid authority; expected {expected}, got {got}")]
-    InvalidAuthority { expected: String, got: String },
     #[error("invalid genesis: {0}")]
     Genesis(String),
     #[error("corrupt state: {0}")]
@@ -37,10 +35,7 @@ pub enum SlashingError {
 
 impl CodedError for SlashingError {
     fn codespace(&self) -> &'static str {
-        match self {
-            SlashingError::InvalidAuthority { .. } => "sdk",
-            _ => "slashing",
-        }
+        "slashing"
     }
 
     fn code(&self) -> u32 {
@@ -54,7 +49,6 @@ impl CodedError for SlashingError {
             SelfDelegationTooLowToUnjail { .. } => 7,
             NoSigningInfoFound(_) => 8,
             ValidatorTombstoned(_) => 9,
-            InvalidAuthority { .. } => 4,
             InvalidParams(_) => 50,
             InvalidRequest(_) => 51,
             Genesis(_) => 52,

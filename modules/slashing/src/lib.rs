@@ -51,7 +51,7 @@ use std::sync::Arc;
 
 use cosmrs::proto::cosmos::slashing::v1beta1 as pb;
 use openledger_framework::{
-    AbciError, Address, Ctx, KvRead, Module, MsgResponse, QueryRouter, StateRead, read_proto,
+    AbciError, Address, Ctx, KvRead, Module, MsgServiceRouter, QueryRouter, StateRead, read_proto,
 };
 use openledger_staking::{StakingHooks, StakingKeeper, Time};
 use prost::Message;
@@ -265,16 +265,8 @@ impl Module for SlashingModule {
         genesis::export(&self.keeper, state)
     }
 
-    fn msg_type_urls(&self) -> &'static [&'static str] {
-        msgs::TYPE_URLS
-    }
-
-    fn validate_msg(&self, msg: &cosmrs::Any) -> Result<Vec<Address>> {
-        msgs::validate(msg)
-    }
-
-    fn deliver(&self, ctx: &mut Ctx<'_>, msg: &cosmrs::Any) -> Result<MsgResponse> {
-        msgs::deliver(&self.keeper, ctx, msg)
+    fn register_msgs(&self, router: &mut MsgServiceRouter) {
+        msgs::register(self.keeper.clone(), router)
     }
 
     fn begin_block(&self, ctx: &mut Ctx<'_>) -> Result<()> {

@@ -1,19 +1,17 @@
-//! Message handlers: stateless checks in [`validate`], execution in [`deliver`]. Each message
-//! runs in a branch, so a failing one changes nothing.
+//! Message handlers, registered by type in [`register`]: for each message a stateless check
+//! that returns the signers, and its execution. Each message runs in a branch, so a failing one
+//! changes nothing.
 
-use cosmrs::Any;
 use cosmrs::proto::cosmos::slashing::v1beta1::{
     MsgUnjail, MsgUnjailResponse, MsgUpdateParams, MsgUpdateParamsResponse,
 };
 use openledger_framework::address::VALOPER_PREFIX;
 use openledger_framework::error::SdkError;
-use openledger_framework::{AbciError, Address, Ctx, MsgResponse, decode_msg};
+use openledger_framework::{
+    AbciError, Address, Ctx, MsgResponse, MsgServiceRouter, check_authority,
+};
 
 use crate::{Params, SlashingError, SlashingKeeper};
-
-pub const MSG_UNJAIL: &str = "/cosmos.slashing.v1beta1.MsgUnjail";
-pub const MSG_UPDATE_PARAMS: &str = "/cosmos.slashing.v1beta1.MsgUpdateParams";
-pub const TYPE_URLS: &[&str] = &[MSG_UNJAIL, MSG_UPDATE_PARAMS];
 
 /// The operator address of `MsgUnjail` (`openvaloper1…`); its bytes are also the signer's
 /// account.
@@ -34,11 +32,6 @@ pub fn parse_validator_addr(s: &str) -> Result<Address, AbciError> {
     Address::from_slice(&id.to_bytes()).map_err(|e| bad(e.to_string()))
 }
 
-fn authority(s: &str) -> Result<Address, AbciError> {
-    Address::from_bech32(s)
-        .map_err(|e| SdkError::InvalidAddress(format!("invalid authority address: {e}")).into())
-}
-
 fn params_of(m: &MsgUpdateParams) -> Result<Params, AbciError> {
     let p = m
         .params
@@ -47,62 +40,40 @@ fn params_of(m: &MsgUpdateParams) -> Result<Params, AbciError> {
     Ok(Params::from_proto(p)?)
 }
 
-/// Stateless checks; returns the signers.
-pub fn validate(msg: &Any) -> Result<Vec<Address>, AbciError> {
-    match msg.type_url.as_str() {
-        MSG_UNJAIL => {
-            let m: MsgUnjail = decode_msg(msg)?;
-            Ok(vec![parse_validator_addr(&m.validator_addr)?])
-        }
-        MSG_UPDATE_PARAMS => {
-            let m: MsgUpdateParams = decode_msg(msg)?;
-            params_of(&m)?;
-            Ok(vec![authority(&m.authority)?])
-        }
-        other => Err(SdkError::UnknownRequest(format!(
-            "unrecognized slashing message type: {other}"
-        ))
-        .into()),
-    }
+/// Routes slashing's messages to their handlers; each delivery runs in a branch of `ctx`.
+pub fn register(keeper: SlashingKeeper, router: &mut MsgServiceRouter) {
+    let k = keeper.clone();
+    router.add(
+        |m: &MsgUnjail| Ok(vec![parse_validator_addr(&m.validator_addr)?]),
+        move |ctx, m| ctx.branch(|ctx| unjail(&k, ctx, m)),
+    );
+    router.add(validate_update_params, move |ctx, m| {
+        ctx.branch(|ctx| update_params(&keeper, ctx, m))
+    });
 }
 
-pub fn deliver(
+fn unjail(
     keeper: &SlashingKeeper,
     ctx: &mut Ctx<'_>,
-    msg: &Any,
+    m: MsgUnjail,
 ) -> Result<MsgResponse, AbciError> {
-    ctx.branch(|ctx| deliver_in_branch(keeper, ctx, msg))
+    let op = parse_validator_addr(&m.validator_addr)?;
+    keeper.unjail(ctx, &op)?;
+    Ok(MsgResponse::of(&MsgUnjailResponse {}))
 }
 
-fn deliver_in_branch(
+fn validate_update_params(m: &MsgUpdateParams) -> Result<Vec<Address>, AbciError> {
+    params_of(m)?;
+    Ok(vec![Address::from_field("authority", &m.authority)?])
+}
+
+fn update_params(
     keeper: &SlashingKeeper,
     ctx: &mut Ctx<'_>,
-    msg: &Any,
+    m: MsgUpdateParams,
 ) -> Result<MsgResponse, AbciError> {
-    match msg.type_url.as_str() {
-        MSG_UNJAIL => {
-            let m: MsgUnjail = decode_msg(msg)?;
-            let op = parse_validator_addr(&m.validator_addr)?;
-            keeper.unjail(ctx, &op)?;
-            Ok(MsgResponse::of(&MsgUnjailResponse {}))
-        }
-        MSG_UPDATE_PARAMS => {
-            let m: MsgUpdateParams = decode_msg(msg)?;
-            let signer = authority(&m.authority)?;
-            if signer != keeper.authority() {
-                return Err(SlashingError::InvalidAuthority {
-                    expected: keeper.authority().to_bech32(),
-                    got: m.authority,
-                }
-                .into());
-            }
-            let p = params_of(&m)?;
-            keeper.set_params(ctx, &p)?;
-            Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
-        }
-        other => Err(SdkError::UnknownRequest(format!(
-            "unrecognized slashing message type: {other}"
-        ))
-        .into()),
-    }
+    check_authority(&keeper.authority(), &m.authority)?;
+    let p = params_of(&m)?;
+    keeper.set_params(ctx, &p)?;
+    Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
 }

@@ -89,8 +89,6 @@ pub enum StakingError {
     InvalidParams(String),
     #[error("invalid request: {0}")]
     InvalidRequest(String),
-    #[error("invalid authority; expected {expected}, got {got}")]
-    InvalidAuthority { expected: String, got: String },
     #[error("invalid genesis: {0}")]
     Genesis(String),
     #[error("invalid gentx: {0}")]
@@ -103,10 +101,7 @@ pub enum StakingError {
 
 impl CodedError for StakingError {
     fn codespace(&self) -> &'static str {
-        match self {
-            StakingError::InvalidAuthority { .. } => "sdk",
-            _ => "staking",
-        }
+        "staking"
     }
 
     fn code(&self) -> u32 {
@@ -147,7 +142,6 @@ impl CodedError for StakingError {
             NoValidatorForConsAddr(_) => 49,
             InvalidParams(_) => 50,
             InvalidRequest(_) => 51,
-            InvalidAuthority { .. } => 4,
             Genesis(_) => 52,
             GenTx(_) => 53,
             Overflow(_) => 54,

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use cosmrs::proto::cosmos::staking::v1beta1 as pb;
 use cosmrs::proto::cosmos::tx::v1beta1::{TxBody, TxRaw};
 use cosmrs::proto::tendermint::google::protobuf::Duration;
-use openledger_framework::{AbciError, Address, Ctx, Dec, KvRead, pack_any};
+use openledger_framework::{AbciError, Address, Ctx, Dec, KvRead, type_url};
 use prost::Message;
 use serde::{Deserialize, Serialize};
 
@@ -643,10 +643,10 @@ pub fn decode_gentx(bytes: &[u8]) -> std::result::Result<pb::MsgCreateValidator,
             body.messages.len()
         )));
     };
-    if msg.type_url != crate::msgs::MSG_CREATE_VALIDATOR {
+    if msg.type_url != type_url::<pb::MsgCreateValidator>() {
         return Err(StakingError::GenTx(format!(
             "a gentx carries a {}, got {}",
-            crate::msgs::MSG_CREATE_VALIDATOR,
+            type_url::<pb::MsgCreateValidator>(),
             msg.type_url
         )));
     }
@@ -671,8 +671,8 @@ impl StakingKeeper {
                 }
                 GenTx::Msg(m) => (**m).clone(),
             };
-            let any = pack_any(&msg);
-            crate::msgs::validate(&any).map_err(|e| e.context(format!("gentx {i}")))?;
+            crate::msgs::validate_create_validator(&msg)
+                .map_err(|e| e.context(format!("gentx {i}")))?;
             ctx.branch(|c| self.create_validator(c, &msg))
                 .map_err(|e| e.context(format!("gentx {i}")))?;
         }

@@ -34,7 +34,7 @@ use cosmrs::proto::cosmos::staking::v1beta1 as pb;
 use openledger_bank::BankKeeper;
 use openledger_framework::coins::parse_amount;
 use openledger_framework::{
-    AbciError, Address, Coin, Coins, Ctx, KvRead, Module, MsgResponse, QueryRouter, StateRead,
+    AbciError, Address, Coin, Coins, Ctx, KvRead, Module, MsgServiceRouter, QueryRouter, StateRead,
 };
 use prost::Message;
 
@@ -580,16 +580,8 @@ impl Module for StakingModule {
         genesis::export(&self.keeper, state)
     }
 
-    fn msg_type_urls(&self) -> &'static [&'static str] {
-        msgs::TYPE_URLS
-    }
-
-    fn validate_msg(&self, msg: &cosmrs::Any) -> Result<Vec<Address>> {
-        msgs::validate(msg)
-    }
-
-    fn deliver(&self, ctx: &mut Ctx<'_>, msg: &cosmrs::Any) -> Result<MsgResponse> {
-        msgs::deliver(&self.keeper, ctx, msg)
+    fn register_msgs(&self, router: &mut MsgServiceRouter) {
+        msgs::register(self.keeper.clone(), router)
     }
 
     fn begin_block(&self, ctx: &mut Ctx<'_>) -> Result<()> {

@@ -2,8 +2,8 @@
 
 use cosmrs::proto::cosmos::staking::v1beta1::Params;
 use cosmrs::proto::tendermint::google::protobuf::Duration;
-use openledger_framework::{Coin, Dec};
 use openledger_framework::coins::{BASE_DENOM, validate_denom};
+use openledger_framework::{Coin, Dec};
 
 use crate::StakingError;
 use crate::math::{parse_proto_dec, proto_dec};

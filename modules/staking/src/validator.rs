@@ -4,7 +4,6 @@ use cosmrs::proto::cosmos::staking::v1beta1::{Description, MsgCreateValidator, M
 use openledger_framework::{AbciError, Address, Coin, Ctx, Dec, Event};
 
 use crate::delegation::TokenSource;
-pub(crate) use crate::params::check_bond_coin;
 use crate::math::{parse_int, parse_proto_dec};
 use crate::types::{decode_consensus_pubkey, parse_account, parse_valoper};
 use crate::{

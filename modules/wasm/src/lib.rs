@@ -28,7 +28,7 @@ pub mod params;
 pub mod query;
 mod vm;
 
-use openledger_framework::{AbciError, Address, Ctx, KvRead, Module, MsgResponse, QueryRouter};
+use openledger_framework::{AbciError, Ctx, KvRead, Module, MsgServiceRouter, QueryRouter};
 
 pub use address::{
     classic as classic_contract_address, predictable as predictable_contract_address,
@@ -70,16 +70,8 @@ impl Module for WasmModule {
         genesis::export(&self.keeper, state)
     }
 
-    fn msg_type_urls(&self) -> &'static [&'static str] {
-        msgs::TYPE_URLS
-    }
-
-    fn validate_msg(&self, msg: &cosmrs::Any) -> Result<Vec<Address>, AbciError> {
-        msgs::validate(msg)
-    }
-
-    fn deliver(&self, ctx: &mut Ctx<'_>, msg: &cosmrs::Any) -> Result<MsgResponse, AbciError> {
-        msgs::deliver(&self.keeper, ctx, msg)
+    fn register_msgs(&self, router: &mut MsgServiceRouter) {
+        msgs::register(self.keeper.clone(), router)
     }
 
     fn begin_block(&self, ctx: &mut Ctx<'_>) -> Result<(), AbciError> {

@@ -15,8 +15,8 @@ pub mod query;
 
 use openledger_bank::BankKeeper;
 use openledger_framework::{
-    AbciError, Address, Coin, Coins, Ctx, Dec, Event, KvRead, Module, MsgResponse, QueryRouter,
-    StateRead,
+    AbciError, Address, Coin, Coins, Ctx, Dec, Event, KvRead, Module, MsgServiceRouter,
+    QueryRouter, StateRead,
 };
 use openledger_staking::StakingKeeper;
 use prost::Message;
@@ -222,20 +222,8 @@ impl Module for MintModule {
         genesis::export(&self.keeper, state)
     }
 
-    fn msg_type_urls(&self) -> &'static [&'static str] {
-        msgs::TYPE_URLS
-    }
-
-    fn validate_msg(&self, msg: &cosmrs::Any) -> std::result::Result<Vec<Address>, AbciError> {
-        msgs::validate(msg)
-    }
-
-    fn deliver(
-        &self,
-        ctx: &mut Ctx<'_>,
-        msg: &cosmrs::Any,
-    ) -> std::result::Result<MsgResponse, AbciError> {
-        msgs::deliver(&self.keeper, ctx, msg)
+    fn register_msgs(&self, router: &mut MsgServiceRouter) {
+        msgs::register(self.keeper.clone(), router)
     }
 
     fn begin_block(&self, ctx: &mut Ctx<'_>) -> std::result::Result<(), AbciError> {

@@ -1,19 +1,15 @@
-//! `cosmos.mint.v1beta1.MsgUpdateParams`, the mint module's only message: signed by the
-//! authority (gov) alone.
+//! `cosmos.mint.v1beta1.MsgUpdateParams`, the mint module's only message, registered by type in
+//! [`register`]: signed by the authority (gov) alone.
 
-use cosmrs::Any;
 use cosmrs::proto::cosmos::mint::v1beta1::{MsgUpdateParams, MsgUpdateParamsResponse};
-use openledger_framework::error::SdkError;
-use openledger_framework::{AbciError, Address, Ctx, MsgResponse, decode_msg};
+use openledger_framework::{
+    AbciError, Address, Ctx, MsgResponse, MsgServiceRouter, check_authority,
+};
 
 use super::{MintKeeper, MintParams};
 use crate::MintError;
 
-pub const MSG_UPDATE_PARAMS: &str = "/cosmos.mint.v1beta1.MsgUpdateParams";
-pub const TYPE_URLS: &[&str] = &[MSG_UPDATE_PARAMS];
-
-fn parse(msg: &Any) -> Result<(Address, MintParams), AbciError> {
-    let m: MsgUpdateParams = decode_msg(msg)?;
+fn parse(m: &MsgUpdateParams) -> Result<(Address, MintParams), AbciError> {
     let authority = Address::from_bech32(&m.authority)
         .map_err(|e| MintError::InvalidAddress(format!("invalid authority address: {e}")))?;
     let p = m
@@ -23,35 +19,21 @@ fn parse(msg: &Any) -> Result<(Address, MintParams), AbciError> {
     Ok((authority, MintParams::from_proto(p)?))
 }
 
-pub fn validate(msg: &Any) -> Result<Vec<Address>, AbciError> {
-    match msg.type_url.as_str() {
-        MSG_UPDATE_PARAMS => Ok(vec![parse(msg)?.0]),
-        other => {
-            Err(SdkError::UnknownRequest(format!("unrecognized mint message type: {other}")).into())
-        }
-    }
+/// Routes mint's message to its handlers.
+pub fn register(keeper: MintKeeper, router: &mut MsgServiceRouter) {
+    router.add(
+        |m: &MsgUpdateParams| Ok(vec![parse(m)?.0]),
+        move |ctx, m| update_params(&keeper, ctx, m),
+    );
 }
 
-pub fn deliver(
+fn update_params(
     keeper: &MintKeeper,
     ctx: &mut Ctx<'_>,
-    msg: &Any,
+    m: MsgUpdateParams,
 ) -> Result<MsgResponse, AbciError> {
-    match msg.type_url.as_str() {
-        MSG_UPDATE_PARAMS => {
-            let (authority, p) = parse(msg)?;
-            if authority != keeper.authority() {
-                return Err(MintError::InvalidAuthority {
-                    expected: keeper.authority().to_bech32(),
-                    got: authority.to_bech32(),
-                }
-                .into());
-            }
-            ctx.branch(|ctx| keeper.set_params(ctx, &p))?;
-            Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
-        }
-        other => {
-            Err(SdkError::UnknownRequest(format!("unrecognized mint message type: {other}")).into())
-        }
-    }
+    let (_, p) = parse(&m)?;
+    check_authority(&keeper.authority(), &m.authority)?;
+    ctx.branch(|ctx| keeper.set_params(ctx, &p))?;
+    Ok(MsgResponse::of(&MsgUpdateParamsResponse {}))
 }

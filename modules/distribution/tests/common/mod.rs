@@ -202,7 +202,7 @@ impl Chain {
         ];
         let module = modules
             .into_iter()
-            .find(|m| m.msg_type_urls().contains(&any.type_url.as_str()))
+            .find(|m| m.msg_type_urls().contains(&any.type_url))
             .expect("a module handles this message");
         module.validate_msg(&any)?;
         self.run(|c| module.deliver(c, &any))

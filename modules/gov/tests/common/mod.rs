@@ -11,11 +11,10 @@ use cosmrs::proto::cosmos::gov::v1 as gpb;
 use cosmrs::proto::cosmos::staking::v1beta1 as spb;
 use openledger_bank::{BankKeeper, BankModule};
 use openledger_framework::context::ExecMode;
-use openledger_framework::error::SdkError;
 use openledger_framework::store::{Changes, EmptyState, Overlay};
 use openledger_framework::{
     AbciError, Address, BlockInfo, Coin, Ctx, Event, GasMeter, KvRead, Module, MsgResponse,
-    QueryRouter, pack_any,
+    MsgServiceRouter, QueryRouter, pack_any,
 };
 use openledger_gov::{GovKeeper, GovModule, MsgRouter};
 use openledger_staking::{StakingKeeper, StakingModule, valoper};
@@ -30,29 +29,15 @@ pub fn coins(amount: u128) -> Vec<cosmrs::proto::cosmos::base::v1beta1::Coin> {
     vec![Coin::new(amount, DENOM).to_proto()]
 }
 
-/// The app's router, over the real modules: a module's `validate_msg` gives the signers.
-pub struct TestRouter {
-    pub modules: Vec<Arc<dyn Module>>,
-}
-
-impl TestRouter {
-    fn module(&self, msg: &Any) -> Result<&Arc<dyn Module>, AbciError> {
-        self.modules
-            .iter()
-            .find(|m| m.msg_type_urls().contains(&msg.type_url.as_str()))
-            .ok_or_else(|| {
-                SdkError::UnknownRequest(format!("unrecognized message type: {}", msg.type_url))
-                    .into()
-            })
-    }
-}
+/// The app's router, over the real modules' message handlers.
+pub struct TestRouter(pub MsgServiceRouter);
 
 impl MsgRouter for TestRouter {
     fn signers(&self, msg: &Any) -> Result<Vec<Address>, AbciError> {
-        self.module(msg)?.validate_msg(msg)
+        self.0.validate(msg)
     }
     fn deliver(&self, ctx: &mut Ctx<'_>, msg: &Any) -> Result<MsgResponse, AbciError> {
-        self.module(msg)?.deliver(ctx, msg)
+        self.0.deliver(ctx, msg)
     }
 }
 
@@ -99,13 +84,11 @@ impl Chain {
         let gov_module =
             GovModule::new(GovKeeper::new(bank.clone(), staking.keeper.clone(), gov()));
         let bank_module = BankModule::new(bank.clone());
-        let router = Arc::new(TestRouter {
-            modules: vec![
-                Arc::new(bank_module.clone()),
-                Arc::new(staking.clone()),
-                Arc::new(gov_module.clone()),
-            ],
-        });
+        let router = Arc::new(TestRouter(MsgServiceRouter::of([
+            &bank_module as &dyn Module,
+            &staking,
+            &gov_module,
+        ])));
         assert!(gov_module.keeper.set_router(router.clone()));
         let mut queries = QueryRouter::new();
         gov_module.register_queries(&mut queries);

@@ -146,7 +146,7 @@ impl Chain {
     }
 
     fn module_for(&self, type_url: &str) -> Box<dyn Module> {
-        if self.slashing.msg_type_urls().contains(&type_url) {
+        if self.slashing.msg_type_urls().iter().any(|u| u == type_url) {
             Box::new(self.slashing.clone())
         } else {
             Box::new(self.staking.clone())

@@ -133,7 +133,7 @@ fn bench(c: &mut Criterion) {
     let snapshot = core.storage.latest_snapshot();
     let contract = core
         .wasm
-        .contracts_by_code_at(&snapshot, 1)
+        .contracts_by_code(&mut &snapshot, 1)
         .expect("contracts")[0];
 
     // Adapter 1, owned by account 0 and licensed by the contract, as the models module stores

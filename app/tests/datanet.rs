@@ -104,7 +104,7 @@ impl World {
             .app
             .core
             .bank
-            .balance_at(&snap, a, "uopen")
+            .balance(&mut &snap, a, "uopen")
             .expect("balance")
     }
 

@@ -41,7 +41,7 @@ fn total_balances(c: &TestChain) -> u128 {
 
 fn supply(c: &TestChain) -> u128 {
     let snap = c.app.core.storage.latest_snapshot();
-    c.app.core.bank.supply_at(&snap, "uopen").expect("supply")
+    c.app.core.bank.supply(&mut &snap, "uopen").expect("supply")
 }
 
 fn balance(c: &TestChain, a: &Address) -> u128 {
@@ -49,7 +49,7 @@ fn balance(c: &TestChain, a: &Address) -> u128 {
     c.app
         .core
         .bank
-        .balance_at(&snap, a, "uopen")
+        .balance(&mut &snap, a, "uopen")
         .expect("balance")
 }
 
@@ -95,7 +95,7 @@ fn failed_message_keeps_fee_and_sequence_but_reverts_the_send() {
         c.app
             .core
             .auth
-            .account_at(&snap, &a)
+            .account(&mut &snap, &a)
             .expect("read")
             .expect("account")
             .sequence,

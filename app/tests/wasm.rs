@@ -207,7 +207,7 @@ fn contract_of(node: &Node, code_id: u64) -> String {
     let snap = core.storage.latest_snapshot();
     let all = core
         .wasm
-        .contracts_by_code_at(&snap, code_id)
+        .contracts_by_code(&mut &snap, code_id)
         .expect("contracts");
     all.first().expect("one contract").to_bech32()
 }

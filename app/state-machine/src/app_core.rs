@@ -9,7 +9,7 @@ use openledger_attribution::{AttributionKeeper, AttributionModule, LicenceAnswer
 use openledger_auth::{Account, AuthKeeper, AuthModule, FEE_COLLECTOR, GOV_MODULE};
 use openledger_bank::{AccountKeeper, BankKeeper, BankModule};
 use openledger_datanet::{DatanetKeeper, DatanetModule};
-use openledger_distribution::{DistributionKeeper, DistributionModule, MintKeeper, MintModule};
+use openledger_distribution::{DistributionKeeper, DistributionModule};
 use openledger_framework::context::ExecMode;
 use openledger_framework::error::SdkError;
 use openledger_framework::store::{Changes, EmptyState, KvRead, KvWrite, Overlay, Storage};
@@ -17,6 +17,7 @@ use openledger_framework::{
     AbciError, Address, BlockInfo, Ctx, Event, GasMeter, Module, MsgServiceRouter, QueryRouter,
 };
 use openledger_gov::{GovKeeper, GovModule, MsgRouter};
+use openledger_mint::{MintKeeper, MintModule};
 use openledger_models::{ModelsKeeper, ModelsModule};
 use openledger_slashing::{SlashingKeeper, SlashingModule};
 use openledger_staking::{
@@ -29,19 +30,19 @@ use crate::ante::{self, AnteConfig, DecodedTx, SigCache};
 use crate::bindings::OpenLedgerBindings;
 
 /// Module store prefixes, which are also the substores of the multistore: one per module, its
-/// name (checked when the app is built).
+/// name (the app checks, when it is built, that these are exactly its modules' names).
 pub const STORE_PREFIXES: &[&str] = &[
-    "auth",
-    "bank",
-    "distribution",
-    "staking",
-    "slashing",
-    "gov",
-    "mint",
-    "datanet",
-    "models",
-    "wasm",
-    "attribution",
+    openledger_auth::MODULE_NAME,
+    openledger_bank::MODULE_NAME,
+    openledger_distribution::MODULE_NAME,
+    openledger_staking::MODULE_NAME,
+    openledger_slashing::MODULE_NAME,
+    openledger_gov::MODULE_NAME,
+    openledger_mint::MODULE_NAME,
+    openledger_datanet::MODULE_NAME,
+    openledger_models::MODULE_NAME,
+    openledger_wasm::MODULE_NAME,
+    openledger_attribution::MODULE_NAME,
 ];
 
 /// The result of running one transaction.
@@ -95,7 +96,7 @@ impl AccountKeeper for AuthForBank {
             // `BankMsg::Burn` from a contract burns through the wasm module account.
             GOV_MODULE | openledger_wasm::keys::PREFIX => &["burner"],
             BONDED_POOL | NOT_BONDED_POOL => &["burner", "staking"],
-            openledger_distribution::mint::MODULE_NAME => &["minter"],
+            openledger_mint::MODULE_NAME => &["minter"],
             _ => &[],
         };
         Ok(self.0.module_account(ctx, name, perms)?.address)
@@ -232,7 +233,7 @@ impl AppCore {
                 BONDED_POOL,
                 NOT_BONDED_POOL,
                 openledger_distribution::MODULE_NAME,
-                openledger_distribution::mint::MODULE_NAME,
+                openledger_mint::MODULE_NAME,
                 openledger_attribution::MODULE_ACCOUNT,
             ],
             gov,
@@ -527,10 +528,10 @@ impl AppCore {
 
     pub fn account(
         &self,
-        state: &dyn KvRead,
+        mut state: &dyn KvRead,
         addr: &Address,
     ) -> Result<Option<Account>, AbciError> {
-        self.auth.account_at(state, addr)
+        self.auth.account(&mut state, addr)
     }
 }
 

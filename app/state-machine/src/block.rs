@@ -394,7 +394,7 @@ impl App {
                 let signers = self.core.signers(tx).ok()?;
                 let mut out = Vec::new();
                 for (i, signer) in signers.iter().enumerate() {
-                    let account = self.core.auth.account_at(state, signer).ok()??;
+                    let account = self.core.auth.account(&mut &*state, signer).ok()??;
                     let pubkey = match account.pub_key {
                         Some(pk) => pk,
                         None => {

@@ -33,7 +33,7 @@ use std::sync::{Arc, OnceLock};
 use openledger_bank::BankKeeper;
 use openledger_datanet::DatanetKeeper;
 use openledger_framework::{
-    AbciError, Address, Coin, Ctx, KvRead, Module, MsgServiceRouter, QueryRouter, StateRead,
+    Address, Coin, Ctx, KvRead, Module, MsgServiceRouter, QueryRouter, Result, StateRead,
 };
 use openledger_models::ModelsKeeper;
 use openledger_proto::openledger::attribution::v1::{
@@ -45,10 +45,11 @@ use prost::Message;
 pub use error::AttributionError;
 pub use params::default_params;
 
+/// The module's name: its store prefix (substore) and its module account.
+pub const MODULE_NAME: &str = keys::PREFIX;
+
 /// The module account that escrows the fees of pending requests.
 pub const MODULE_ACCOUNT: &str = "attribution";
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 fn load<M: Message + Default>(r: &mut impl StateRead, key: &str) -> Result<Option<M>> {
     openledger_framework::read_proto(r, key, AttributionError::Corrupt)
@@ -223,7 +224,7 @@ pub struct AttributionModule {
 
 impl Module for AttributionModule {
     fn name(&self) -> &'static str {
-        keys::PREFIX
+        MODULE_NAME
     }
 
     fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<()> {

@@ -161,7 +161,7 @@ impl Chain {
 
     fn balance(&self, a: &Address) -> u128 {
         self.bank
-            .balance_at(&self.state, a, DENOM)
+            .balance(&mut &self.state, a, DENOM)
             .expect("balance")
     }
 

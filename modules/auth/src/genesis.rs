@@ -154,14 +154,14 @@ pub fn init(
     Ok(())
 }
 
-pub fn export(keeper: &AuthKeeper, state: &dyn KvRead) -> Result<serde_json::Value, AbciError> {
-    let p = keeper.params_at(state)?;
+pub fn export(keeper: &AuthKeeper, mut state: &dyn KvRead) -> Result<serde_json::Value, AbciError> {
+    let p = keeper.params(&mut state)?;
     let mut accounts = Vec::new();
     for (key, _) in state.prefix(keys::accounts_prefix())? {
         let Some(addr) = keys::address_from_account_key(&key) else {
             continue;
         };
-        if let Some(acc) = keeper.account_at(state, &addr)? {
+        if let Some(acc) = keeper.account(&mut state, &addr)? {
             if acc.module.is_some() {
                 continue;
             }

@@ -17,12 +17,15 @@ use cosmrs::proto::cosmos::auth::v1beta1::{
 use cosmrs::proto::cosmos::crypto::secp256k1::PubKey as Secp256k1PubKey;
 use openledger_framework::error::SdkError;
 use openledger_framework::{
-    AbciError, Address, Ctx, KvRead, Module, MsgResponse, MsgServiceRouter, QueryRouter,
+    AbciError, Address, Ctx, KvRead, Module, MsgResponse, MsgServiceRouter, QueryRouter, StateRead,
     module::pack_any, type_url,
 };
 use prost::Message;
 
 pub use error::AuthError;
+
+/// The module's name: its store prefix (substore) and its module account.
+pub const MODULE_NAME: &str = keys::PREFIX;
 
 /// Module account names, as in the Cosmos SDK.
 pub const FEE_COLLECTOR: &str = "fee_collector";
@@ -122,21 +125,13 @@ impl Account {
 pub struct AuthKeeper;
 
 impl AuthKeeper {
-    /// Reads an account without gas (queries).
-    pub fn account_at(
+    /// Reads an account: gas-metered through a [`Ctx`], free through a snapshot (queries).
+    pub fn account(
         &self,
-        state: &dyn KvRead,
+        r: &mut impl StateRead,
         addr: &Address,
     ) -> Result<Option<Account>, AbciError> {
-        match state.get(&keys::account(addr))? {
-            None => Ok(None),
-            Some(bytes) => Ok(Some(decode_account(&bytes, addr)?)),
-        }
-    }
-
-    /// Reads an account, charging gas.
-    pub fn account(&self, ctx: &mut Ctx<'_>, addr: &Address) -> Result<Option<Account>, AbciError> {
-        match ctx.get(&keys::account(addr))? {
+        match r.read(&keys::account(addr))? {
             None => Ok(None),
             Some(bytes) => Ok(Some(decode_account(&bytes, addr)?)),
         }
@@ -204,20 +199,9 @@ impl AuthKeeper {
         Ok(current)
     }
 
-    pub fn params_at(&self, state: &dyn KvRead) -> Result<Params, AbciError> {
-        openledger_framework::module::decode_stored(
-            state.get(keys::params())?,
-            params::default_params,
-        )
-        .map_err(|e| AuthError::Corrupt(e.to_string()).into())
-    }
-
-    pub fn params(&self, ctx: &mut Ctx<'_>) -> Result<Params, AbciError> {
-        openledger_framework::module::decode_stored(
-            ctx.get(keys::params())?,
-            params::default_params,
-        )
-        .map_err(|e| AuthError::Corrupt(e.to_string()).into())
+    pub fn params(&self, r: &mut impl StateRead) -> Result<Params, AbciError> {
+        openledger_framework::module::decode_stored(r.read(keys::params())?, params::default_params)
+            .map_err(|e| AuthError::Corrupt(e.to_string()).into())
     }
 
     pub fn set_params(&self, ctx: &mut Ctx<'_>, p: &Params) -> Result<(), AbciError> {
@@ -246,7 +230,7 @@ pub struct AuthModule {
 
 impl Module for AuthModule {
     fn name(&self) -> &'static str {
-        keys::PREFIX
+        MODULE_NAME
     }
 
     fn init_genesis(

@@ -11,10 +11,10 @@ use crate::{AuthKeeper, keys};
 pub fn register(keeper: AuthKeeper, r: &mut QueryRouter) {
     r.add(
         "/cosmos.auth.v1beta1.Query/Account",
-        move |s: &dyn KvRead, req: QueryAccountRequest| {
+        move |mut s: &dyn KvRead, req: QueryAccountRequest| {
             let addr = Address::from_bech32(&req.address)?;
             let acc = keeper
-                .account_at(s, &addr)?
+                .account(&mut s, &addr)?
                 .ok_or_else(|| SdkError::NotFound(format!("account {} not found", req.address)))?;
             Ok(QueryAccountResponse {
                 account: Some(acc.to_any()),
@@ -23,10 +23,10 @@ pub fn register(keeper: AuthKeeper, r: &mut QueryRouter) {
     );
     r.add(
         "/cosmos.auth.v1beta1.Query/AccountInfo",
-        move |s: &dyn KvRead, req: QueryAccountInfoRequest| {
+        move |mut s: &dyn KvRead, req: QueryAccountInfoRequest| {
             let addr = Address::from_bech32(&req.address)?;
             let acc = keeper
-                .account_at(s, &addr)?
+                .account(&mut s, &addr)?
                 .ok_or_else(|| SdkError::NotFound(format!("account {} not found", req.address)))?;
             Ok(QueryAccountInfoResponse {
                 info: Some(acc.to_base_proto()),
@@ -54,9 +54,9 @@ pub fn register(keeper: AuthKeeper, r: &mut QueryRouter) {
     );
     r.add(
         "/cosmos.auth.v1beta1.Query/Params",
-        move |s: &dyn KvRead, _: QueryParamsRequest| {
+        move |mut s: &dyn KvRead, _: QueryParamsRequest| {
             Ok(QueryParamsResponse {
-                params: Some(keeper.params_at(s)?),
+                params: Some(keeper.params(&mut s)?),
             })
         },
     );
@@ -70,9 +70,9 @@ pub fn register(keeper: AuthKeeper, r: &mut QueryRouter) {
     );
     r.add(
         "/cosmos.auth.v1beta1.Query/ModuleAccountByName",
-        move |s: &dyn KvRead, req: QueryModuleAccountByNameRequest| {
+        move |mut s: &dyn KvRead, req: QueryModuleAccountByNameRequest| {
             let acc = keeper
-                .account_at(s, &Address::module(&req.name))?
+                .account(&mut s, &Address::module(&req.name))?
                 .filter(|a| a.module.is_some())
                 .ok_or_else(|| {
                     SdkError::NotFound(format!("module account {} not found", req.name))

@@ -117,8 +117,8 @@ pub fn init(
     Ok(())
 }
 
-pub fn export(keeper: &BankKeeper, state: &dyn KvRead) -> Result<serde_json::Value, AbciError> {
-    let p = keeper.params_at(state)?;
+pub fn export(keeper: &BankKeeper, mut state: &dyn KvRead) -> Result<serde_json::Value, AbciError> {
+    let p = keeper.params(&mut state)?;
     let mut holders = std::collections::BTreeSet::new();
     for (key, _) in state.prefix(keys::all_balances())? {
         if let Some((addr, _)) = keys::parse_balance_key(&key) {
@@ -129,7 +129,10 @@ pub fn export(keeper: &BankKeeper, state: &dyn KvRead) -> Result<serde_json::Val
     for addr in holders {
         balances.push(Balance {
             address: addr.to_bech32(),
-            coins: keeper.all_balances_at(state, &addr)?.into_iter().collect(),
+            coins: keeper
+                .all_balances(&mut state, &addr)?
+                .into_iter()
+                .collect(),
         });
     }
     let g = GenesisState {
@@ -145,7 +148,7 @@ pub fn export(keeper: &BankKeeper, state: &dyn KvRead) -> Result<serde_json::Val
             default_send_enabled: p.default_send_enabled,
         }),
         balances,
-        supply: keeper.total_supply_at(state)?.into_iter().collect(),
+        supply: keeper.total_supply(&mut state)?.into_iter().collect(),
         denom_metadata: Vec::new(),
         send_enabled: Vec::new(),
     };

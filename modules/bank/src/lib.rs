@@ -16,10 +16,14 @@ use cosmrs::proto::cosmos::bank::v1beta1::Params;
 use openledger_framework::coins::parse_amount;
 use openledger_framework::{
     AbciError, Address, Coin, Coins, Ctx, Event, KvRead, Module, MsgServiceRouter, QueryRouter,
+    StateRead,
 };
 use prost::Message;
 
 pub use error::BankError;
+
+/// The module's name: its store prefix (substore) and its module account.
+pub const MODULE_NAME: &str = keys::PREFIX;
 
 /// What bank needs from auth: declared here, implemented by the application over the auth
 /// keeper (the Cosmos SDK's `expected_keepers.go`).
@@ -61,27 +65,19 @@ impl BankKeeper {
         self.blocked.contains(addr)
     }
 
-    pub fn balance_at(
-        &self,
-        state: &dyn KvRead,
-        addr: &Address,
-        denom: &str,
-    ) -> Result<u128, AbciError> {
-        decode_amount(state.get(&keys::balance(addr, denom))?)
-    }
-
+    /// A balance: gas-metered through a [`Ctx`], free through a snapshot (queries).
     pub fn balance(
         &self,
-        ctx: &mut Ctx<'_>,
+        r: &mut impl StateRead,
         addr: &Address,
         denom: &str,
     ) -> Result<u128, AbciError> {
-        decode_amount(ctx.get(&keys::balance(addr, denom))?)
+        decode_amount(r.read(&keys::balance(addr, denom))?)
     }
 
-    pub fn all_balances_at(&self, state: &dyn KvRead, addr: &Address) -> Result<Coins, AbciError> {
+    pub fn all_balances(&self, r: &mut impl StateRead, addr: &Address) -> Result<Coins, AbciError> {
         let mut coins = Vec::new();
-        for (key, value) in state.prefix(&keys::balances_of(addr))? {
+        for (key, value) in r.read_prefix(&keys::balances_of(addr))? {
             let Some((_, denom)) = keys::parse_balance_key(&key) else {
                 continue;
             };
@@ -90,13 +86,13 @@ impl BankKeeper {
         Ok(Coins::from_vec(coins)?)
     }
 
-    pub fn supply_at(&self, state: &dyn KvRead, denom: &str) -> Result<u128, AbciError> {
-        decode_amount(state.get(&keys::supply(denom))?)
+    pub fn supply(&self, r: &mut impl StateRead, denom: &str) -> Result<u128, AbciError> {
+        decode_amount(r.read(&keys::supply(denom))?)
     }
 
-    pub fn total_supply_at(&self, state: &dyn KvRead) -> Result<Coins, AbciError> {
+    pub fn total_supply(&self, r: &mut impl StateRead) -> Result<Coins, AbciError> {
         let mut coins = Vec::new();
-        for (key, value) in state.prefix(keys::all_supply())? {
+        for (key, value) in r.read_prefix(keys::all_supply())? {
             let denom = key.trim_start_matches(keys::all_supply());
             coins.push(Coin::new(decode_amount(Some(value))?, denom));
         }
@@ -252,20 +248,9 @@ impl BankKeeper {
         Ok(())
     }
 
-    pub fn params_at(&self, state: &dyn KvRead) -> Result<Params, AbciError> {
-        openledger_framework::module::decode_stored(
-            state.get(keys::params())?,
-            params::default_params,
-        )
-        .map_err(|e| BankError::Corrupt(e.to_string()).into())
-    }
-
-    pub fn params(&self, ctx: &mut Ctx<'_>) -> Result<Params, AbciError> {
-        openledger_framework::module::decode_stored(
-            ctx.get(keys::params())?,
-            params::default_params,
-        )
-        .map_err(|e| BankError::Corrupt(e.to_string()).into())
+    pub fn params(&self, r: &mut impl StateRead) -> Result<Params, AbciError> {
+        openledger_framework::module::decode_stored(r.read(keys::params())?, params::default_params)
+            .map_err(|e| BankError::Corrupt(e.to_string()).into())
     }
 
     #[allow(deprecated)]
@@ -312,7 +297,7 @@ impl BankModule {
 
 impl Module for BankModule {
     fn name(&self) -> &'static str {
-        keys::PREFIX
+        MODULE_NAME
     }
 
     fn init_genesis(

@@ -10,7 +10,7 @@ use crate::{BankKeeper, keys};
 /// One page of an address's balances, in denom order.
 fn balances_page(
     k: &BankKeeper,
-    s: &dyn KvRead,
+    mut s: &dyn KvRead,
     address: &str,
     page: Option<&cosmrs::proto::cosmos::base::query::v1beta1::PageRequest>,
 ) -> Result<
@@ -22,7 +22,7 @@ fn balances_page(
 > {
     let addr = Address::from_bech32(address)?;
     let items: Vec<(String, Coin)> = k
-        .all_balances_at(s, &addr)?
+        .all_balances(&mut s, &addr)?
         .into_iter()
         .map(|c| (c.denom.clone(), c))
         .collect();
@@ -34,10 +34,10 @@ pub fn register(keeper: BankKeeper, r: &mut QueryRouter) {
     let k = keeper.clone();
     r.add(
         "/cosmos.bank.v1beta1.Query/Balance",
-        move |s: &dyn KvRead, req: QueryBalanceRequest| {
+        move |mut s: &dyn KvRead, req: QueryBalanceRequest| {
             let addr = Address::from_bech32(&req.address)?;
             validate_denom(&req.denom)?;
-            let amount = k.balance_at(s, &addr, &req.denom)?;
+            let amount = k.balance(&mut s, &addr, &req.denom)?;
             Ok(QueryBalanceResponse {
                 balance: Some(Coin::new(amount, req.denom).to_proto()),
             })
@@ -71,10 +71,10 @@ pub fn register(keeper: BankKeeper, r: &mut QueryRouter) {
     let k = keeper.clone();
     r.add(
         "/cosmos.bank.v1beta1.Query/SpendableBalanceByDenom",
-        move |s: &dyn KvRead, req: QuerySpendableBalanceByDenomRequest| {
+        move |mut s: &dyn KvRead, req: QuerySpendableBalanceByDenomRequest| {
             let addr = Address::from_bech32(&req.address)?;
             validate_denom(&req.denom)?;
-            let amount = k.balance_at(s, &addr, &req.denom)?;
+            let amount = k.balance(&mut s, &addr, &req.denom)?;
             Ok(QuerySpendableBalanceByDenomResponse {
                 balance: Some(Coin::new(amount, req.denom).to_proto()),
             })
@@ -83,9 +83,9 @@ pub fn register(keeper: BankKeeper, r: &mut QueryRouter) {
     let k = keeper.clone();
     r.add(
         "/cosmos.bank.v1beta1.Query/TotalSupply",
-        move |s: &dyn KvRead, req: QueryTotalSupplyRequest| {
+        move |mut s: &dyn KvRead, req: QueryTotalSupplyRequest| {
             let items: Vec<(String, Coin)> = k
-                .total_supply_at(s)?
+                .total_supply(&mut s)?
                 .into_iter()
                 .map(|c| (c.denom.clone(), c))
                 .collect();
@@ -99,9 +99,9 @@ pub fn register(keeper: BankKeeper, r: &mut QueryRouter) {
     let k = keeper.clone();
     r.add(
         "/cosmos.bank.v1beta1.Query/SupplyOf",
-        move |s: &dyn KvRead, req: QuerySupplyOfRequest| {
+        move |mut s: &dyn KvRead, req: QuerySupplyOfRequest| {
             validate_denom(&req.denom)?;
-            let amount = k.supply_at(s, &req.denom)?;
+            let amount = k.supply(&mut s, &req.denom)?;
             Ok(QuerySupplyOfResponse {
                 amount: Some(Coin::new(amount, req.denom).to_proto()),
             })
@@ -110,23 +110,23 @@ pub fn register(keeper: BankKeeper, r: &mut QueryRouter) {
     let k = keeper.clone();
     r.add(
         "/cosmos.bank.v1beta1.Query/Params",
-        move |s: &dyn KvRead, _: QueryParamsRequest| {
+        move |mut s: &dyn KvRead, _: QueryParamsRequest| {
             Ok(QueryParamsResponse {
-                params: Some(k.params_at(s)?),
+                params: Some(k.params(&mut s)?),
             })
         },
     );
     let k = keeper;
     r.add(
         "/cosmos.bank.v1beta1.Query/DenomOwners",
-        move |s: &dyn KvRead, req: QueryDenomOwnersRequest| {
+        move |mut s: &dyn KvRead, req: QueryDenomOwnersRequest| {
             validate_denom(&req.denom)?;
             let mut owners = Vec::new();
             for (key, _) in s.prefix(keys::all_balances())? {
                 if let Some((addr, denom)) = keys::parse_balance_key(&key)
                     && denom == req.denom
                 {
-                    let amount = k.balance_at(s, &addr, denom)?;
+                    let amount = k.balance(&mut s, &addr, denom)?;
                     owners.push((
                         key.clone(),
                         DenomOwner {

@@ -18,7 +18,7 @@ pub mod schema;
 use openledger_bank::BankKeeper;
 use openledger_framework::{
     AbciError, Address, Coin, Coins, Ctx, Event, KvRead, Module, MsgServiceRouter, QueryRouter,
-    StateRead,
+    Result, StateRead,
 };
 use openledger_proto::openledger::datanet::v1::{
     ContributorStats, Datanet, MsgContribute, MsgCreateDatanet, MsgReview, MsgUpdateCurators,
@@ -30,10 +30,11 @@ use sha2::{Digest, Sha256};
 pub use error::DatanetError;
 pub use schema::Schema;
 
+/// The module's name: its store prefix (substore) and its module account.
+pub const MODULE_NAME: &str = keys::PREFIX;
+
 /// The module account that escrows contribution bonds and holds the Datanets' pools.
 pub const MODULE_ACCOUNT: &str = "datanet";
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 /// Decodes a stored protobuf value.
 fn load<M: Message + Default>(r: &mut impl StateRead, key: &str) -> Result<Option<M>> {
@@ -666,7 +667,7 @@ pub struct DatanetModule {
 
 impl Module for DatanetModule {
     fn name(&self) -> &'static str {
-        keys::PREFIX
+        MODULE_NAME
     }
 
     fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<()> {

@@ -3,12 +3,12 @@
 //! previous block's commit by voting power, after the community tax (Cosmos SDK
 //! `AllocateTokens`).
 
-use openledger_framework::{Address, Ctx, Dec, Event, VoteInfo};
+use openledger_framework::{Address, Ctx, Dec, Event, VoteInfo, math};
 use openledger_staking::{Validator, valoper};
 
 use crate::dec_coins::DecCoins;
 use crate::keeper::{Result, dc_err};
-use crate::{DistributionError, DistributionKeeper, MODULE_NAME, math};
+use crate::{DistributionError, DistributionKeeper, MODULE_NAME};
 
 impl DistributionKeeper {
     /// The module's begin block. Allocation needs the previous block's votes: it is skipped at
@@ -39,7 +39,7 @@ impl DistributionKeeper {
         votes: &[VoteInfo],
     ) -> Result<()> {
         let collector = Address::module(self.fee_collector);
-        let fees = self.bank.all_balances_at(&ctx.state(), &collector)?;
+        let fees = self.bank.all_balances(&mut ctx.state(), &collector)?;
         if fees.is_empty() {
             return Ok(());
         }

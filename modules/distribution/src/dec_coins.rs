@@ -10,7 +10,7 @@ use openledger_framework::coins::validate_denom;
 use openledger_framework::{Coin, Coins, Dec};
 use serde::{Deserialize, Serialize};
 
-use crate::math;
+use openledger_framework::math;
 
 /// Why a `DecCoins` operation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,13 +4,14 @@
 //! community pool plus every validator's outstanding rewards (bank's genesis must come first).
 
 use openledger_framework::address::VALCONS_PREFIX;
+use openledger_framework::json::U64;
+use openledger_framework::math::parse_json_dec;
 use openledger_framework::{Address, Ctx, KvRead};
 use openledger_staking::valoper;
 use serde::{Deserialize, Serialize};
 
 use crate::dec_coins::{DecCoinJson, DecCoins};
 use crate::keeper::{CurrentRewards, HistoricalRewards, Result, SlashEvent, StartingInfo};
-use crate::math::parse_json_dec;
 use crate::msgs::{parse_account, parse_valoper};
 use crate::params::Params;
 use crate::{DistributionError, DistributionKeeper};
@@ -142,31 +143,6 @@ pub struct SlashEventRecordJson {
     pub height: U64,
     pub period: U64,
     pub validator_slash_event: SlashEventJson,
-}
-
-/// A `uint64` as proto3 JSON writes it (a string); a bare number is accepted too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct U64(pub u64);
-
-impl Serialize for U64 {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for U64 {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Either {
-            S(String),
-            N(u64),
-        }
-        match Either::deserialize(d)? {
-            Either::N(n) => Ok(U64(n)),
-            Either::S(s) => s.parse().map(U64).map_err(serde::de::Error::custom),
-        }
-    }
 }
 
 fn dec_coins(what: &str, c: &[DecCoinJson]) -> std::result::Result<DecCoins, DistributionError> {
@@ -305,7 +281,7 @@ pub fn init(
     let (expected, _) = holdings.truncate_decimal();
     let balance = keeper
         .bank
-        .all_balances_at(&ctx.state(), &DistributionKeeper::module_address())?;
+        .all_balances(&mut ctx.state(), &DistributionKeeper::module_address())?;
     if balance != expected {
         return Err(gerr(format!(
             "distribution module balance {balance:?} does not match the module holdings {expected:?} (community pool + outstanding rewards)"

@@ -82,7 +82,7 @@ impl StakingHooks for DistributionKeeper {
 /// `tokens < 10^18`) and the fraction recomputed rounding up. A fraction already rounded up is
 /// recognised and kept.
 pub(crate) fn rounded_up_fraction(tokens: u128, fraction: Dec) -> Dec {
-    use openledger_staking::math::{mul_div_ceil, mul_div_floor};
+    use openledger_framework::math::{mul_div_ceil, mul_div_floor};
     let one = Dec::ONE.atomics();
     let f = fraction.atomics();
     if tokens == 0 || f == 0 || f >= one {

@@ -4,12 +4,12 @@
 
 use cosmrs::proto::cosmos::distribution::v1beta1 as pb;
 use openledger_bank::BankKeeper;
+use openledger_framework::math::{parse_proto_dec, proto_dec};
 use openledger_framework::{AbciError, Address, Ctx, Dec, StateRead};
 use openledger_staking::StakingKeeper;
 use prost::Message;
 
 use crate::dec_coins::{DecCoins, DecCoinsError};
-use crate::math::{parse_proto_dec, proto_dec};
 use crate::params::Params;
 use crate::{DistributionError, keys};
 

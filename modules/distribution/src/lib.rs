@@ -1,13 +1,14 @@
-//! Block rewards: `x/mint` (inflation and block provisions, [`mint`]) and `x/distribution`
-//! (F1 fee distribution to validators and delegators, the community pool), with Cosmos SDK
-//! v0.50 semantics, the `cosmos.mint.v1beta1` / `cosmos.distribution.v1beta1` messages,
-//! queries and genesis JSON. All decimals are 18-digit fixed point; reward state is kept in
-//! `DecCoins` exactly as the SDK keeps it.
+//! Block rewards' second half, `x/distribution`: F1 fee distribution to validators and
+//! delegators and the community pool, with Cosmos SDK v0.50 semantics, the
+//! `cosmos.distribution.v1beta1` messages, queries and genesis JSON. What it distributes comes
+//! from the fee collector, where the mint module (`openledger-mint`) sends each block's
+//! provision. All decimals are 18-digit fixed point; reward state is kept in `DecCoins` exactly
+//! as the SDK keeps it.
 //!
 //! # Wiring (for the application)
 //!
 //! ```text
-//! let mint = MintModule::new(MintKeeper::new(bank.clone(), staking.clone(), gov_addr, FEE_COLLECTOR));
+//! // (with openledger_mint::MintModule before it in the begin-block order)
 //! let distr_keeper = DistributionKeeper::new(bank.clone(), staking.clone(), gov_addr, FEE_COLLECTOR);
 //! let distribution = DistributionModule::new(distr_keeper.clone());
 //! staking.set_hooks(Arc::new(MultiStakingHooks(vec![
@@ -16,8 +17,8 @@
 //! ])));
 //! ```
 //!
-//! - Module accounts: `"mint"` ([`mint::MODULE_NAME`]) needs the **minter** permission (it
-//!   calls `bank.mint(ctx, "mint", …)`); `"distribution"` ([`MODULE_NAME`]) needs **no**
+//! - Module accounts: `"mint"` (`openledger_mint::MODULE_NAME`) needs the **minter** permission
+//!   (it calls `bank.mint(ctx, "mint", …)`); `"distribution"` ([`MODULE_NAME`]) needs **no**
 //!   permission (it only receives and sends). Neither burns. `fee_collector` is the auth
 //!   module account fees go to (`openledger_auth::FEE_COLLECTOR`). Whether `"distribution"`
 //!   is in bank's blocked list does not matter to this crate (it moves coins with
@@ -35,8 +36,7 @@
 //!   non-exported staking genesis that lists validators directly runs no hooks: distribution
 //!   then initializes such a validator lazily at its first allocation/delegation change, and a
 //!   delegation it never tracked starts earning at its next change or withdraw.
-//! - Messages: registered by type in [`msgs::register`] (distribution) and
-//!   [`mint::msgs::register`] (mint);
+//! - Messages: registered by type in [`msgs::register`];
 //!   queries are registered by each module's `register_queries` at the standard gRPC paths.
 
 pub mod allocation;
@@ -46,8 +46,6 @@ pub mod genesis;
 pub mod hooks;
 pub mod keeper;
 pub mod keys;
-pub mod math;
-pub mod mint;
 pub mod msgs;
 pub mod params;
 pub mod query;
@@ -56,9 +54,8 @@ pub mod rewards;
 use openledger_framework::{AbciError, Ctx, KvRead, Module, MsgServiceRouter, QueryRouter};
 
 pub use dec_coins::DecCoins;
-pub use error::{DistributionError, MintError};
+pub use error::DistributionError;
 pub use keeper::{CurrentRewards, DistributionKeeper, HistoricalRewards, SlashEvent, StartingInfo};
-pub use mint::{MintKeeper, MintModule};
 pub use params::Params;
 
 /// The distribution module's name, store prefix and module account.
@@ -78,7 +75,7 @@ impl DistributionModule {
 
 impl Module for DistributionModule {
     fn name(&self) -> &'static str {
-        keys::PREFIX
+        MODULE_NAME
     }
 
     fn init_genesis(

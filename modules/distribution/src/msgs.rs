@@ -12,7 +12,7 @@ use cosmrs::proto::cosmos::distribution::v1beta1::{
 };
 use openledger_framework::address::VALOPER_PREFIX;
 use openledger_framework::{
-    AbciError, Address, Coins, Ctx, Event, MsgResponse, MsgServiceRouter, check_authority,
+    Address, Coins, Ctx, Event, MsgResponse, MsgServiceRouter, Result, check_authority,
 };
 use openledger_staking::valoper;
 
@@ -20,8 +20,6 @@ use crate::dec_coins::DecCoins;
 use crate::keeper::dc_err;
 use crate::params::Params;
 use crate::{DistributionError, DistributionKeeper, MODULE_NAME};
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 /// An `open1…` account address; `empty` is the error for an empty string.
 pub(crate) fn parse_account(

@@ -4,9 +4,9 @@
 
 use cosmrs::proto::cosmos::distribution::v1beta1::Params as ProtoParams;
 use openledger_framework::Dec;
+use openledger_framework::math::{parse_proto_dec, proto_dec};
 
 use crate::DistributionError;
-use crate::math::{parse_proto_dec, proto_dec};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {

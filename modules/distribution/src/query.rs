@@ -7,15 +7,13 @@ use openledger_framework::context::ExecMode;
 use openledger_framework::error::SdkError;
 use openledger_framework::pagination::paginate;
 use openledger_framework::{
-    AbciError, Address, BlockInfo, Ctx, GasMeter, KvRead, Overlay, QueryRouter,
+    Address, BlockInfo, Ctx, GasMeter, KvRead, Overlay, QueryRouter, Result,
 };
 use openledger_staking::valoper;
 
 use crate::dec_coins::DecCoins;
 use crate::msgs::{parse_account, parse_valoper};
 use crate::{DistributionError, DistributionKeeper, keys};
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 const Q: &str = "/cosmos.distribution.v1beta1.Query/";
 
@@ -115,7 +113,7 @@ fn validator_slashes(
                 keys::slash_event(&val, e.height, e.validator_period),
                 ValidatorSlashEvent {
                     validator_period: e.validator_period,
-                    fraction: crate::math::proto_dec(e.fraction),
+                    fraction: openledger_framework::math::proto_dec(e.fraction),
                 },
             )
         })

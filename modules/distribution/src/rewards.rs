@@ -4,12 +4,12 @@
 //! `stake × (ratio(end) − ratio(start))`, cut at each slash event in between by the slashed
 //! fraction. Every division truncates, so no one can withdraw more than was allocated.
 
+use openledger_framework::math::{self, mul_div_round};
 use openledger_framework::{AbciError, Address, Coins, Ctx, Dec, Event};
 use openledger_staking::{Delegation, Validator, valoper};
 
 use crate::dec_coins::DecCoins;
 use crate::keeper::{CurrentRewards, HistoricalRewards, Result, StartingInfo, dc_err};
-use crate::math::{self, mul_div_round};
 use crate::{DistributionError, DistributionKeeper, MODULE_NAME, keys};
 
 /// The SDK's tolerance (v0.50) between the stake rebuilt across slash events and the stake the
@@ -438,7 +438,7 @@ impl DistributionKeeper {
 /// What `shares` of `v` are worth in tokens, truncated at the 18th decimal
 /// (`TokensFromSharesTruncated`).
 pub(crate) fn tokens_from_shares_truncated(v: &Validator, shares: Dec) -> Result<Dec> {
-    share_value(v, shares, openledger_staking::math::mul_div_floor)
+    share_value(v, shares, openledger_framework::math::mul_div_floor)
 }
 
 /// The same, rounded half to even (`TokensFromShares`).

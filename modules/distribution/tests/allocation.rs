@@ -45,13 +45,13 @@ fn fees_split_by_power_with_commission() {
     assert_eq!(chain.rewards(2, 2), dec_coins("156.8"));
     assert_eq!(chain.rewards(3, 3), dec_coins("343"));
     // The SDK's events: commission and rewards per validator.
-    let commissions = chain.events_of("commission");
+    let commissions = chain.attributes_of("commission");
     assert_eq!(commissions.len(), 3);
     assert!(commissions.contains(&vec![
         ("amount".into(), "9.800000000000000000uopen".into()),
         ("validator".into(), valoper(&addr(1))),
     ]));
-    assert!(chain.events_of("rewards").contains(&vec![
+    assert!(chain.attributes_of("rewards").contains(&vec![
         ("amount".into(), "686.000000000000000000uopen".into()),
         ("validator".into(), valoper(&addr(3))),
     ]));

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use cosmrs::proto::cosmos::mint::v1beta1 as pb;
-use openledger_distribution::mint::{MintParams, Minter, block_provision, next_inflation_rate};
+use openledger_mint::{MintParams, Minter, block_provision, next_inflation_rate};
 
 const Q: &str = "/cosmos.mint.v1beta1.Query/";
 
@@ -56,7 +56,7 @@ fn block_provision_is_minted_into_the_fee_collector() {
     assert_eq!(minted, 205); // 1.3e9 uopen a year over 6311520 blocks
     assert_eq!(chain.module_balance(FEE_COLLECTOR), minted);
     assert_eq!(chain.supply(), supply + minted);
-    let ev = chain.events_of("mint");
+    let ev = chain.attributes_of("mint");
     assert_eq!(ev.len(), 1);
     assert_eq!(
         ev[0][0],

@@ -40,7 +40,7 @@ fn delegation_change_withdraws_rewards_first() {
     // The hook paid the 441 before the shares changed.
     assert_eq!(chain.balance(&addr(D)), before - 10 * OPEN + 441);
     assert_eq!(
-        chain.events_of("withdraw_rewards"),
+        chain.attributes_of("withdraw_rewards"),
         vec![vec![
             ("amount".into(), "441uopen".into()),
             ("validator".into(), valoper(&addr(1))),
@@ -136,7 +136,7 @@ fn withdraw_rewards_and_commission() {
         .unwrap();
     assert_eq!(chain.balance(&addr(1)), op_before + 98);
     assert_eq!(
-        chain.events_of("withdraw_commission"),
+        chain.attributes_of("withdraw_commission"),
         vec![vec![("amount".into(), "98uopen".into())]]
     );
     // The fraction of the commission stays for later.
@@ -146,7 +146,7 @@ fn withdraw_rewards_and_commission() {
     // Nothing left to withdraw: fine, a zero coin in the event (as the SDK reports it).
     chain.send(&withdraw(D, 1)).unwrap();
     assert_eq!(
-        chain.events_of("withdraw_rewards")[0][0],
+        chain.attributes_of("withdraw_rewards")[0][0],
         ("amount".into(), "0uopen".into())
     );
     let total: pb::QueryDelegationTotalRewardsResponse = chain
@@ -179,7 +179,7 @@ fn set_withdraw_address() {
     };
     chain.send(&set(addr(11))).unwrap();
     assert_eq!(
-        chain.events_of("set_withdraw_address"),
+        chain.attributes_of("set_withdraw_address"),
         vec![vec![("withdraw_address".into(), addr(11).to_bech32())]]
     );
     let q: pb::QueryDelegatorWithdrawAddressResponse = chain

@@ -220,7 +220,8 @@ impl StateRead for Ctx<'_> {
     }
 }
 
-impl StateRead for &dyn KvRead {
+/// A snapshot reads for free: `keeper.balance(&mut &snapshot, …)`.
+impl<T: KvRead + ?Sized> StateRead for &T {
     fn read(&mut self, key: &str) -> Result<Option<Vec<u8>>, AbciError> {
         Ok(self.get(key)?)
     }

@@ -4,6 +4,9 @@
 
 use std::fmt;
 
+/// What keepers and handlers return: their error as it goes on the wire, by default.
+pub type Result<T, E = AbciError> = std::result::Result<T, E>;
+
 /// An error as it goes on the wire: `codespace`, non-zero `code` and a human message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AbciError {

@@ -5,7 +5,8 @@
 //!   used to branch block and transaction state;
 //! - [`context`]: what a message handler sees ([`context::Ctx`]): block info, gas-metered state,
 //!   events;
-//! - [`gas`], [`error`], [`coins`], [`address`], [`decimal`]: the Cosmos building blocks;
+//! - [`gas`], [`error`], [`coins`], [`address`], [`decimal`], [`math`]: the Cosmos building
+//!   blocks;
 //! - [`module`]: the [`module::Module`] trait the application drives.
 //!
 //! Everything here is deterministic: no floats, no wall clock, no map iteration order
@@ -17,6 +18,8 @@ pub mod context;
 pub mod decimal;
 pub mod error;
 pub mod gas;
+pub mod json;
+pub mod math;
 pub mod module;
 pub mod pagination;
 pub mod store;
@@ -27,7 +30,7 @@ pub use context::{
     BlockInfo, Ctx, Event, Misbehavior, MisbehaviorKind, StateRead, VoteInfo, read_proto,
 };
 pub use decimal::Dec;
-pub use error::{AbciError, CodedError};
+pub use error::{AbciError, CodedError, Result};
 pub use gas::{GasMeter, GasSchedule};
 pub use module::{
     Module, MsgResponse, MsgServiceRouter, QueryRouter, decode_msg, pack_any, type_url,

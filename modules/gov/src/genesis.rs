@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use cosmrs::Any;
 use cosmrs::proto::cosmos::gov::v1 as pb;
 use cosmrs::proto::tendermint::google::protobuf::{Duration, Timestamp};
-use openledger_framework::{AbciError, Address, Coin, Coins, Ctx, KvRead};
+use openledger_framework::{Address, Coin, Coins, Ctx, KvRead, Result};
 use openledger_staking::Time;
 use openledger_staking::genesis::{format_duration, format_time, parse_duration, parse_time};
 use prost::Message;
@@ -21,8 +21,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::msgs::{normalize_options, parse_address};
 use crate::{GOV_MODULE, GovError, GovKeeper, ProposalStatus, VoteOption, keys, params};
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 fn err(e: impl std::fmt::Display) -> GovError {
     GovError::InvalidGenesis(e.to_string())

@@ -52,7 +52,7 @@ use cosmrs::proto::cosmos::gov::v1 as pb;
 use openledger_bank::BankKeeper;
 use openledger_framework::{
     AbciError, Address, Coin, Coins, Ctx, Dec, Event, KvRead, Module, MsgResponse,
-    MsgServiceRouter, QueryRouter, StateRead, read_proto,
+    MsgServiceRouter, QueryRouter, Result, StateRead, read_proto,
 };
 use openledger_staking::{StakingKeeper, Time};
 use prost::Message;
@@ -62,14 +62,15 @@ pub use params::GovParams;
 pub use pb::{ProposalStatus, VoteOption};
 pub use tally::TallyOutcome;
 
+/// The module's name: its store prefix (substore) and its module account.
+pub const MODULE_NAME: &str = keys::PREFIX;
+
 /// The gov module account: holds deposits, is the authority of every module's params.
 pub const GOV_MODULE: &str = "gov";
 /// Limits of the SDK's default gov config.
 pub const MAX_METADATA_LEN: usize = 255;
 pub const MAX_TITLE_LEN: usize = 255;
 pub const MAX_SUMMARY_LEN: usize = 10_200;
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 /// What gov needs from the application's message router: the stateless check of a message
 /// (returning its signers) and its execution. Declared here because gov is itself a route of
@@ -647,7 +648,7 @@ impl GovModule {
 
 impl Module for GovModule {
     fn name(&self) -> &'static str {
-        keys::PREFIX
+        MODULE_NAME
     }
 
     fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<()> {

@@ -8,12 +8,10 @@ use cosmrs::proto::cosmos::gov::v1::{
     WeightedVoteOption,
 };
 use openledger_framework::{
-    AbciError, Address, Coins, Ctx, Dec, Event, MsgResponse, MsgServiceRouter,
+    Address, Coins, Ctx, Dec, Event, MsgResponse, MsgServiceRouter, Result,
 };
 
 use crate::{GovError, GovKeeper, MAX_METADATA_LEN, MAX_SUMMARY_LEN, MAX_TITLE_LEN, VoteOption};
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 pub fn parse_address(what: &str, s: &str) -> std::result::Result<Address, GovError> {
     Address::from_bech32(s)

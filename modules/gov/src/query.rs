@@ -2,12 +2,10 @@
 
 use cosmrs::proto::cosmos::gov::v1::*;
 use openledger_framework::pagination::paginate;
-use openledger_framework::{AbciError, KvRead, QueryRouter};
+use openledger_framework::{KvRead, QueryRouter, Result};
 
 use crate::msgs::parse_address;
 use crate::{GovError, GovKeeper, keys, status_of, tally};
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 const Q: &str = "/cosmos.gov.v1.Query/";
 

@@ -14,13 +14,11 @@
 use std::collections::BTreeMap;
 
 use cosmrs::proto::cosmos::gov::v1 as pb;
-use openledger_framework::{AbciError, Address, Dec, StateRead};
+use openledger_framework::{AbciError, Address, Dec, Result, StateRead};
 
 use crate::math::{int_dec, mul, mul_int, quo, quo_wide, truncate};
 use crate::msgs::parse_options;
 use crate::{GovError, GovKeeper, GovParams, VoteOption};
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 /// What a tally decides.
 #[derive(Debug, Clone, PartialEq)]

@@ -122,7 +122,7 @@ fn bank_params_proposal_passes() {
     chain.vote(1, id, VoteOption::Yes);
     chain.pass_period();
     assert_eq!(chain.proposal(id).status, ProposalStatus::Passed as i32);
-    let p = chain.bank.params_at(&chain.state).unwrap();
+    let p = chain.bank.params(&mut &chain.state).unwrap();
     assert!(!p.default_send_enabled);
 }
 
@@ -307,7 +307,7 @@ fn a_failing_message_fails_the_proposal_and_keeps_nothing() {
     assert!(
         chain
             .bank
-            .params_at(&chain.state)
+            .params(&mut &chain.state)
             .unwrap()
             .default_send_enabled
     );

@@ -12,7 +12,7 @@ pub mod query;
 use openledger_bank::BankKeeper;
 use openledger_datanet::DatanetKeeper;
 use openledger_framework::{
-    AbciError, Address, Coins, Ctx, Event, KvRead, Module, MsgServiceRouter, QueryRouter, StateRead,
+    Address, Coins, Ctx, Event, KvRead, Module, MsgServiceRouter, QueryRouter, Result, StateRead,
 };
 use openledger_proto::openledger::models::v1::{
     Adapter, BaseModel, ContributorShare, MsgPublishAdapter, MsgRegisterBaseModel, Params,
@@ -23,13 +23,14 @@ use sha2::{Digest, Sha256};
 
 pub use error::ModelsError;
 
+/// The module's name: its store prefix (substore) and its module account.
+pub const MODULE_NAME: &str = keys::PREFIX;
+
 /// The module account holding base-model deposits.
 pub const MODULE_ACCOUNT: &str = "models";
 
 /// Adapter weights are stored in chunks of this size, so no single state value is huge.
 pub const WEIGHT_CHUNK: usize = 256 * 1024;
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 fn load<M: Message + Default>(r: &mut impl StateRead, key: &str) -> Result<Option<M>> {
     openledger_framework::read_proto(r, key, ModelsError::Corrupt)
@@ -375,7 +376,7 @@ pub struct ModelsModule {
 
 impl Module for ModelsModule {
     fn name(&self) -> &'static str {
-        keys::PREFIX
+        MODULE_NAME
     }
 
     fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<()> {

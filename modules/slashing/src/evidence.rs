@@ -1,15 +1,13 @@
 //! Double signing: what the SDK's `x/evidence` does with CometBFT's misbehaviour
 //! (`HandleEquivocationEvidence`), for duplicate votes and light-client attacks alike.
 
-use openledger_framework::{AbciError, Ctx, Event, Misbehavior};
+use openledger_framework::{Ctx, Event, Misbehavior, Result};
 use openledger_staking::{BondStatus, Time};
 
 use crate::{
     DOUBLE_SIGN_JAIL_END, Params, SigningInfo, SlashingKeeper, VALIDATOR_UPDATE_DELAY, height, now,
     valcons,
 };
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 /// What became of one piece of evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,13 +10,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use openledger_framework::{AbciError, Address, Ctx, Dec, KvRead};
+use openledger_framework::{Address, Ctx, Dec, KvRead, Result};
 use openledger_staking::genesis::{format_duration, format_time, parse_duration, parse_time};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{Params, SigningInfo, SlashingError, SlashingKeeper, parse_valcons, valcons};
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 fn genesis_err(e: impl std::fmt::Display) -> SlashingError {
     SlashingError::Genesis(e.to_string())

@@ -51,7 +51,7 @@ use std::sync::Arc;
 
 use cosmrs::proto::cosmos::slashing::v1beta1 as pb;
 use openledger_framework::{
-    AbciError, Address, Ctx, KvRead, Module, MsgServiceRouter, QueryRouter, StateRead, read_proto,
+    Address, Ctx, KvRead, Module, MsgServiceRouter, QueryRouter, Result, StateRead, read_proto,
 };
 use openledger_staking::{StakingHooks, StakingKeeper, Time};
 use prost::Message;
@@ -61,7 +61,8 @@ pub use hooks::SlashingHooks;
 pub use params::Params;
 pub use types::{DOUBLE_SIGN_JAIL_END, SigningInfo, parse_valcons, valcons};
 
-type Result<T> = std::result::Result<T, AbciError>;
+/// The module's name: its store prefix (substore) and its module account.
+pub const MODULE_NAME: &str = keys::PREFIX;
 
 /// CometBFT applies a validator set change two blocks after the block that made it
 /// (`sdk.ValidatorUpdateDelay`).
@@ -254,7 +255,7 @@ impl SlashingModule {
 
 impl Module for SlashingModule {
     fn name(&self) -> &'static str {
-        keys::PREFIX
+        MODULE_NAME
     }
 
     fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<()> {

@@ -5,11 +5,9 @@ use cosmrs::proto::cosmos::slashing::v1beta1::{
     QuerySigningInfosRequest, QuerySigningInfosResponse,
 };
 use openledger_framework::pagination::paginate;
-use openledger_framework::{AbciError, KvRead, QueryRouter};
+use openledger_framework::{KvRead, QueryRouter, Result};
 
 use crate::{SlashingError, SlashingKeeper, keys, parse_valcons};
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 const Q: &str = "/cosmos.slashing.v1beta1.Query/";
 

@@ -1,10 +1,8 @@
 //! Liveness: the SDK's `HandleValidatorSignature`, once per vote of the last commit.
 
-use openledger_framework::{AbciError, Address, Ctx, Event};
+use openledger_framework::{Address, Ctx, Event, Result};
 
 use crate::{Params, SlashingKeeper, VALIDATOR_UPDATE_DELAY, height, now, valcons};
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 impl SlashingKeeper {
     /// Records whether the validator with consensus address `cons` signed the previous block

@@ -1,12 +1,10 @@
 //! `MsgUnjail`: the SDK's `Keeper.Unjail`, then staking's unjail.
 
-use openledger_framework::{AbciError, Address, Ctx};
+use openledger_framework::{Address, Ctx, Result};
 use openledger_staking::genesis::format_time;
 use openledger_staking::valoper;
 
 use crate::{SlashingError, SlashingKeeper, now};
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 impl SlashingKeeper {
     /// Unjails the validator with operator address `op`, with the SDK's checks in its order:

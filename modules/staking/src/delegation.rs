@@ -1,6 +1,6 @@
 //! Delegating, undelegating, redelegating and cancelling an unbonding.
 
-use openledger_framework::{AbciError, Address, Coin, Ctx, Dec, Event};
+use openledger_framework::{Address, Coin, Ctx, Dec, Event, Result};
 
 use crate::math::mul_div_ceil;
 use crate::{
@@ -8,8 +8,6 @@ use crate::{
     StakingKeeper, Time, UnbondingDelegation, UnbondingEntry, Validator, height, keys, now, params,
     valoper,
 };
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 /// Where the tokens of a delegation come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,15 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cosmrs::proto::cosmos::staking::v1beta1::HistoricalInfo;
 use cosmrs::proto::tendermint::types::Header;
-use openledger_framework::{AbciError, Address, Ctx, Event};
+use openledger_framework::{Address, Ctx, Event, Result};
 use prost::Message;
 
 use crate::{
     BONDED_POOL, BondStatus, NOT_BONDED_POOL, POWER_REDUCTION, StakingKeeper, Time, Validator,
     ValidatorUpdate, height, keys, now, params, valoper,
 };
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 impl StakingKeeper {
     /// Begin block: stores this height's header and bonded set (for IBC's light clients and the

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use cosmrs::proto::cosmos::staking::v1beta1 as pb;
 use cosmrs::proto::cosmos::tx::v1beta1::{TxBody, TxRaw};
 use cosmrs::proto::tendermint::google::protobuf::Duration;
-use openledger_framework::{AbciError, Address, Ctx, Dec, KvRead, type_url};
+use openledger_framework::{AbciError, Address, Ctx, Dec, KvRead, Result, type_url};
 use prost::Message;
 use serde::{Deserialize, Serialize};
 
@@ -19,8 +19,6 @@ use crate::{
     StakingKeeper, Time, UnbondingDelegation, UnbondingEntry, Validator, ValidatorUpdate, keys,
     params, valoper,
 };
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 fn genesis_err(e: impl std::fmt::Display) -> StakingError {
     StakingError::Genesis(e.to_string())

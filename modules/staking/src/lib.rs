@@ -34,7 +34,7 @@ use cosmrs::proto::cosmos::staking::v1beta1 as pb;
 use openledger_bank::BankKeeper;
 use openledger_framework::coins::parse_amount;
 use openledger_framework::{
-    AbciError, Address, Coin, Coins, Ctx, KvRead, Module, MsgServiceRouter, QueryRouter, StateRead,
+    Address, Coin, Coins, Ctx, KvRead, Module, MsgServiceRouter, QueryRouter, Result, StateRead,
 };
 use prost::Message;
 
@@ -45,14 +45,15 @@ pub use types::{
     UnbondingEntry, Validator, ValidatorUpdate, cons_address, valoper,
 };
 
+/// The module's name: its store prefix (substore) and its module account.
+pub const MODULE_NAME: &str = keys::PREFIX;
+
 /// Module account holding the tokens of bonded validators.
 pub const BONDED_POOL: &str = "bonded_tokens_pool";
 /// Module account holding the tokens of unbonding/unbonded validators and of unbonding entries.
 pub const NOT_BONDED_POOL: &str = "not_bonded_tokens_pool";
 /// Tokens per unit of CometBFT voting power (10^6 uopen = 1 OPEN = power 1).
 pub const POWER_REDUCTION: u128 = 1_000_000;
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 fn load<M: Message + Default>(r: &mut impl StateRead, key: &str) -> Result<Option<M>> {
     match r.read(key)? {
@@ -569,7 +570,7 @@ impl StakingModule {
 
 impl Module for StakingModule {
     fn name(&self) -> &'static str {
-        keys::PREFIX
+        MODULE_NAME
     }
 
     fn init_genesis(&self, ctx: &mut Ctx<'_>, genesis: &serde_json::Value) -> Result<()> {

@@ -2,12 +2,10 @@
 
 use cosmrs::proto::cosmos::staking::v1beta1::*;
 use openledger_framework::pagination::paginate;
-use openledger_framework::{AbciError, Coin, KvRead, QueryRouter};
+use openledger_framework::{Coin, KvRead, QueryRouter, Result};
 
 use crate::types::{parse_account, parse_valoper};
 use crate::{Delegation as Del, StakingError, StakingKeeper, keys, valoper};
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 const Q: &str = "/cosmos.staking.v1beta1.Query/";
 

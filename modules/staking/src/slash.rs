@@ -1,15 +1,13 @@
 //! What the slashing module calls: slash, jail, unjail, tombstone. A validator is named by its
 //! consensus address, as CometBFT's commit info and misbehaviour name it.
 
-use openledger_framework::{AbciError, Address, Ctx, Dec, Event};
+use openledger_framework::{Address, Ctx, Dec, Event, Result};
 
 use crate::math::{mul_dec_floor, mul_div_ceil, mul_div_floor};
 use crate::{
     NOT_BONDED_POOL, POWER_REDUCTION, StakingError, StakingKeeper, Validator, height, keys, now,
     valoper,
 };
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 impl StakingKeeper {
     /// Slashes the validator with consensus address `cons` for an infraction at

@@ -1,7 +1,7 @@
 //! Creating and editing validators.
 
 use cosmrs::proto::cosmos::staking::v1beta1::{Description, MsgCreateValidator, MsgEditValidator};
-use openledger_framework::{AbciError, Address, Coin, Ctx, Dec, Event};
+use openledger_framework::{Address, Coin, Ctx, Dec, Event, Result};
 
 use crate::delegation::TokenSource;
 use crate::math::{parse_int, parse_proto_dec};
@@ -9,8 +9,6 @@ use crate::types::{decode_consensus_pubkey, parse_account, parse_valoper};
 use crate::{
     BondStatus, Commission, StakingError, StakingKeeper, Time, Validator, now, params, valoper,
 };
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 /// The SDK's marker for "leave this description field as it is" in `MsgEditValidator`.
 pub const DO_NOT_MODIFY: &str = "[do-not-modify]";

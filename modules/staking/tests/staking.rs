@@ -23,8 +23,8 @@ fn create_validator_and_delegate_change_power() {
     assert_eq!(chain.validator(1).status, BondStatus::Unbonded);
     assert_eq!(chain.next_block(5), vec![update(1, 10)]);
     assert_eq!(chain.validator(1).status, BondStatus::Bonded);
-    assert_eq!(chain.pool(BONDED_POOL), 10 * OPEN);
-    assert_eq!(chain.pool(NOT_BONDED_POOL), 0);
+    assert_eq!(chain.module_balance(BONDED_POOL), 10 * OPEN);
+    assert_eq!(chain.module_balance(NOT_BONDED_POOL), 0);
     // No change, no update.
     assert!(chain.next_block(5).is_empty());
 
@@ -131,7 +131,7 @@ fn undelegated_tokens_come_back_only_after_the_unbonding_time() {
     assert_eq!(completion, chain.block.time_seconds + 21 * DAY);
     assert_eq!(chain.next_block(5), vec![update(1, 12)]);
     assert_eq!(chain.balance(&addr(2)), 95 * OPEN);
-    assert_eq!(chain.pool(NOT_BONDED_POOL), 3 * OPEN);
+    assert_eq!(chain.module_balance(NOT_BONDED_POOL), 3 * OPEN);
     chain.check_invariants();
 
     let ubd: pb::QueryUnbondingDelegationResponse = chain
@@ -158,7 +158,7 @@ fn undelegated_tokens_come_back_only_after_the_unbonding_time() {
     chain.next_block(DAY);
     chain.next_block(5);
     assert_eq!(chain.balance(&addr(2)), 98 * OPEN);
-    assert_eq!(chain.pool(NOT_BONDED_POOL), 0);
+    assert_eq!(chain.module_balance(NOT_BONDED_POOL), 0);
     let list: pb::QueryDelegatorUnbondingDelegationsResponse = chain
         .query(
             "DelegatorUnbondingDelegations",
@@ -274,7 +274,7 @@ fn max_validators_cuts_the_set_and_sends_power_zero() {
     assert_eq!(chain.next_block(5), vec![update(3, 15), update(1, 0)]);
     let v1 = chain.validator(1);
     assert_eq!(v1.status, BondStatus::Unbonding);
-    assert_eq!(chain.pool(NOT_BONDED_POOL), 10 * OPEN);
+    assert_eq!(chain.module_balance(NOT_BONDED_POOL), 10 * OPEN);
     chain.check_invariants();
     chain.next_block(21 * DAY);
     chain.next_block(5);

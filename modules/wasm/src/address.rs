@@ -5,7 +5,7 @@
 use openledger_framework::Address;
 use sha2::{Digest, Sha256};
 
-use crate::keys::PREFIX as MODULE_NAME;
+use crate::MODULE_NAME;
 
 /// ADR-028 `address.Module(name, key)`: `sha256(sha256("module") ‖ name ‖ 0x00 ‖ key)`.
 fn module_derived(module: &str, key: &[u8]) -> [u8; 32] {

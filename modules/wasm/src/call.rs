@@ -80,7 +80,7 @@ impl WasmKeeper {
     /// lost it (a new node, a deleted cache directory).
     fn instance(
         &self,
-        state: &dyn KvRead,
+        mut state: &dyn KvRead,
         checksum: &Checksum,
         make: impl Fn() -> Backend<HostApi, ContractStorage, ContractQuerier>,
         gas_limit: u64,
@@ -89,7 +89,7 @@ impl WasmKeeper {
         match self.inner.cache.get_instance(checksum, make(), options) {
             Ok(instance) => Ok(instance),
             Err(first) => {
-                let wasm = self.code_bytes_at(state, checksum.as_slice())?;
+                let wasm = self.code_bytes(&mut state, checksum.as_slice())?;
                 tracing::info!(checksum = %checksum.to_hex(), error = %first, "rebuilding wasm cache entry from state");
                 self.inner
                     .cache

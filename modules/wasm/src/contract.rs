@@ -222,13 +222,13 @@ impl WasmKeeper {
 
     pub(crate) fn ensure_cached(
         &self,
-        state: &dyn KvRead,
+        mut state: &dyn KvRead,
         checksum: &Checksum,
     ) -> Result<(), AbciError> {
         if self.inner.cache.load_wasm(checksum).is_ok() {
             return Ok(());
         }
-        let wasm = self.code_bytes_at(state, checksum.as_slice())?;
+        let wasm = self.code_bytes(&mut state, checksum.as_slice())?;
         self.inner
             .cache
             .store_code(&wasm, false, true)

@@ -6,7 +6,7 @@
 use openledger_bank::BankError;
 use openledger_framework::{AbciError, Address, Coins, Ctx, KvRead};
 
-use crate::keys::PREFIX as MODULE_NAME;
+use crate::MODULE_NAME;
 
 /// Balances as contracts see and move them.
 pub trait WasmBank: Send + Sync {
@@ -62,19 +62,19 @@ impl WasmBank for openledger_bank::BankKeeper {
 
     fn balance_at(
         &self,
-        state: &dyn KvRead,
+        mut state: &dyn KvRead,
         addr: &Address,
         denom: &str,
     ) -> Result<u128, AbciError> {
-        openledger_bank::BankKeeper::balance_at(self, state, addr, denom)
+        openledger_bank::BankKeeper::balance(self, &mut state, addr, denom)
     }
 
-    fn all_balances_at(&self, state: &dyn KvRead, addr: &Address) -> Result<Coins, AbciError> {
-        openledger_bank::BankKeeper::all_balances_at(self, state, addr)
+    fn all_balances_at(&self, mut state: &dyn KvRead, addr: &Address) -> Result<Coins, AbciError> {
+        openledger_bank::BankKeeper::all_balances(self, &mut state, addr)
     }
 
-    fn supply_at(&self, state: &dyn KvRead, denom: &str) -> Result<u128, AbciError> {
-        openledger_bank::BankKeeper::supply_at(self, state, denom)
+    fn supply_at(&self, mut state: &dyn KvRead, denom: &str) -> Result<u128, AbciError> {
+        openledger_bank::BankKeeper::supply(self, &mut state, denom)
     }
 }
 

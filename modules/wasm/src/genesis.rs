@@ -247,15 +247,15 @@ pub fn init(
     Ok(())
 }
 
-pub fn export(keeper: &WasmKeeper, state: &dyn KvRead) -> Result<serde_json::Value, AbciError> {
-    let p = keeper.params_at(state)?;
+pub fn export(keeper: &WasmKeeper, mut state: &dyn KvRead) -> Result<serde_json::Value, AbciError> {
+    let p = keeper.params(&mut state)?;
     let upload = p
         .code_upload_access
         .clone()
         .unwrap_or_else(crate::params::everybody);
     let mut codes = Vec::new();
-    for c in keeper.codes_at(state)? {
-        let wasm = keeper.code_bytes_at(state, &c.info.code_hash)?;
+    for c in keeper.codes(&mut state)? {
+        let wasm = keeper.code_bytes(&mut state, &c.info.code_hash)?;
         codes.push(CodeJson {
             code_id: c.code_id.to_string(),
             code_info: CodeInfoJson {
@@ -273,9 +273,9 @@ pub fn export(keeper: &WasmKeeper, state: &dyn KvRead) -> Result<serde_json::Val
         });
     }
     let mut contracts = Vec::new();
-    for (addr, info) in keeper.contracts_at(state)? {
+    for (addr, info) in keeper.contracts(&mut state)? {
         let contract_state = keeper
-            .contract_state_at(state, &addr)?
+            .contract_state(&mut state, &addr)?
             .into_iter()
             .map(|(k, v)| ModelJson {
                 key: hex::encode_upper(k),

@@ -11,7 +11,9 @@ use cosmwasm_std::Response;
 use cosmwasm_vm::{CacheOptions, Size, VmError};
 use openledger_framework::error::SdkError;
 use openledger_framework::module::decode_stored;
-use openledger_framework::{AbciError, Address, BlockInfo, Coin, Coins, Ctx, Event, KvRead};
+use openledger_framework::{
+    AbciError, Address, BlockInfo, Coin, Coins, Ctx, Event, KvRead, StateRead,
+};
 use parking_lot::Mutex;
 use prost::Message;
 
@@ -206,12 +208,8 @@ impl WasmKeeper {
 
     // ----- params -----
 
-    pub fn params_at(&self, state: &dyn KvRead) -> Result<Params, AbciError> {
-        decode_stored(state.get(keys::params())?, params::default_params).map_err(corrupt)
-    }
-
-    pub fn params(&self, ctx: &mut Ctx<'_>) -> Result<Params, AbciError> {
-        decode_stored(ctx.get(keys::params())?, params::default_params).map_err(corrupt)
+    pub fn params(&self, r: &mut impl StateRead) -> Result<Params, AbciError> {
+        decode_stored(r.read(keys::params())?, params::default_params).map_err(corrupt)
     }
 
     pub fn set_params(&self, ctx: &mut Ctx<'_>, p: &Params) -> Result<(), AbciError> {
@@ -246,24 +244,17 @@ impl WasmKeeper {
         }
     }
 
-    pub fn code_info_at(&self, state: &dyn KvRead, code_id: u64) -> Result<CodeInfo, AbciError> {
-        let bytes = state
-            .get(&keys::code(code_id))?
-            .ok_or(WasmError::NoSuchCode(code_id))?;
-        CodeInfo::decode(bytes.as_slice()).map_err(corrupt)
-    }
-
-    pub(crate) fn code_info(&self, ctx: &mut Ctx<'_>, code_id: u64) -> Result<CodeInfo, AbciError> {
-        let bytes = ctx
-            .get(&keys::code(code_id))?
+    pub fn code_info(&self, r: &mut impl StateRead, code_id: u64) -> Result<CodeInfo, AbciError> {
+        let bytes = r
+            .read(&keys::code(code_id))?
             .ok_or(WasmError::NoSuchCode(code_id))?;
         CodeInfo::decode(bytes.as_slice()).map_err(corrupt)
     }
 
     /// Every stored code, in code-id order.
-    pub fn codes_at(&self, state: &dyn KvRead) -> Result<Vec<CodeDetails>, AbciError> {
+    pub fn codes(&self, r: &mut impl StateRead) -> Result<Vec<CodeDetails>, AbciError> {
         let mut out = Vec::new();
-        for (key, value) in state.prefix(keys::all_codes())? {
+        for (key, value) in r.read_prefix(keys::all_codes())? {
             let code_id = keys::parse_code_key(&key).ok_or_else(|| corrupt(&key))?;
             let info = CodeInfo::decode(value.as_slice()).map_err(corrupt)?;
             out.push(CodeDetails { code_id, info });
@@ -272,9 +263,12 @@ impl WasmKeeper {
     }
 
     /// The wasm bytecode of a code, as uploaded (inflated).
-    pub fn code_bytes_at(&self, state: &dyn KvRead, checksum: &[u8]) -> Result<Vec<u8>, AbciError> {
-        state
-            .get(&keys::code_bytes(checksum))?
+    pub fn code_bytes(
+        &self,
+        r: &mut impl StateRead,
+        checksum: &[u8],
+    ) -> Result<Vec<u8>, AbciError> {
+        r.read(&keys::code_bytes(checksum))?
             .ok_or_else(|| corrupt(format!("bytecode {} missing", hex::encode(checksum))))
     }
 
@@ -395,28 +389,22 @@ impl WasmKeeper {
 
     // ----- contracts -----
 
-    pub fn contract_info_at(
+    pub fn contract_info(
         &self,
-        state: &dyn KvRead,
+        r: &mut impl StateRead,
         addr: &Address,
     ) -> Result<ContractInfo, AbciError> {
-        let bytes = state
-            .get(&keys::contract(addr))?
-            .ok_or_else(|| WasmError::NoSuchContract(addr.to_bech32()))?;
-        ContractRecord::decode(bytes.as_slice())
-            .map_err(corrupt)?
-            .info
-            .ok_or_else(|| corrupt("contract without info"))
+        Ok(self.contract(r, addr)?.0)
     }
 
     /// A contract's info and creation sequence number.
     pub(crate) fn contract(
         &self,
-        ctx: &mut Ctx<'_>,
+        r: &mut impl StateRead,
         addr: &Address,
     ) -> Result<(ContractInfo, u64), AbciError> {
-        let bytes = ctx
-            .get(&keys::contract(addr))?
+        let bytes = r
+            .read(&keys::contract(addr))?
             .ok_or_else(|| WasmError::NoSuchContract(addr.to_bech32()))?;
         let record = ContractRecord::decode(bytes.as_slice()).map_err(corrupt)?;
         let info = record
@@ -440,25 +428,24 @@ impl WasmKeeper {
     }
 
     /// The contracts of a code, in creation order.
-    pub fn contracts_by_code_at(
+    pub fn contracts_by_code(
         &self,
-        state: &dyn KvRead,
+        r: &mut impl StateRead,
         code_id: u64,
     ) -> Result<Vec<Address>, AbciError> {
-        state
-            .prefix(&keys::contracts_by_code(code_id))?
+        r.read_prefix(&keys::contracts_by_code(code_id))?
             .into_iter()
             .map(|(k, _)| keys::parse_contract_by_code_key(&k).ok_or_else(|| corrupt(&k)))
             .collect()
     }
 
     /// Every contract, in address order.
-    pub fn contracts_at(
+    pub fn contracts(
         &self,
-        state: &dyn KvRead,
+        r: &mut impl StateRead,
     ) -> Result<Vec<(Address, ContractInfo)>, AbciError> {
         let mut out = Vec::new();
-        for (key, value) in state.prefix(keys::all_contracts())? {
+        for (key, value) in r.read_prefix(keys::all_contracts())? {
             let addr = keys::parse_contract_key(&key).ok_or_else(|| corrupt(&key))?;
             let info = ContractRecord::decode(value.as_slice())
                 .map_err(corrupt)?
@@ -472,22 +459,21 @@ impl WasmKeeper {
     /// A contract's raw storage value at `key` (its own key bytes, as the contract wrote them).
     pub fn query_raw(
         &self,
-        state: &dyn KvRead,
+        r: &mut impl StateRead,
         contract: &Address,
         key: &[u8],
     ) -> Result<Option<Vec<u8>>, AbciError> {
-        Ok(state.get(&keys::contract_store_key(contract, key))?)
+        r.read(&keys::contract_store_key(contract, key))
     }
 
     /// Every `(key, value)` of a contract's storage, in key order.
-    pub fn contract_state_at(
+    pub fn contract_state(
         &self,
-        state: &dyn KvRead,
+        r: &mut impl StateRead,
         contract: &Address,
     ) -> Result<Vec<ContractRecordKv>, AbciError> {
         let prefix = keys::contract_store(contract);
-        state
-            .prefix(&prefix)?
+        r.read_prefix(&prefix)?
             .into_iter()
             .map(|(k, v)| {
                 let raw = hex::decode(&k[prefix.len()..]).map_err(corrupt)?;

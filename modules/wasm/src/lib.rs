@@ -41,6 +41,9 @@ pub use gas::GasRegister;
 pub use keeper::{RawCustom, WasmDeps, WasmKeeper};
 pub use params::WasmConfig;
 
+/// The module's name: its store prefix (substore) and its module account.
+pub const MODULE_NAME: &str = keys::PREFIX;
+
 /// The wasm module as the application drives it.
 #[derive(Clone)]
 pub struct WasmModule {
@@ -55,7 +58,7 @@ impl WasmModule {
 
 impl Module for WasmModule {
     fn name(&self) -> &'static str {
-        keys::PREFIX
+        MODULE_NAME
     }
 
     fn init_genesis(

@@ -25,10 +25,10 @@ pub fn register(keeper: WasmKeeper, r: &mut QueryRouter) {
     let k = keeper.clone();
     r.add(
         "/cosmwasm.wasm.v1.Query/ContractInfo",
-        move |s: &dyn KvRead, req: QueryContractInfoRequest| {
+        move |mut s: &dyn KvRead, req: QueryContractInfoRequest| {
             let addr = address(&req.address)?;
             Ok(QueryContractInfoResponse {
-                contract_info: Some(k.contract_info_at(s, &addr)?),
+                contract_info: Some(k.contract_info(&mut s, &addr)?),
                 address: req.address,
             })
         },
@@ -36,8 +36,8 @@ pub fn register(keeper: WasmKeeper, r: &mut QueryRouter) {
     let k = keeper.clone();
     r.add(
         "/cosmwasm.wasm.v1.Query/ContractsByCode",
-        move |s: &dyn KvRead, req: QueryContractsByCodeRequest| {
-            k.code_info_at(s, req.code_id)?;
+        move |mut s: &dyn KvRead, req: QueryContractsByCodeRequest| {
+            k.code_info(&mut s, req.code_id)?;
             // Page keys are the index keys, so pages follow creation order.
             let items: Vec<(String, String)> = s
                 .prefix(&keys::contracts_by_code(req.code_id))?
@@ -57,11 +57,11 @@ pub fn register(keeper: WasmKeeper, r: &mut QueryRouter) {
     let k = keeper.clone();
     r.add(
         "/cosmwasm.wasm.v1.Query/AllContractState",
-        move |s: &dyn KvRead, req: QueryAllContractStateRequest| {
+        move |mut s: &dyn KvRead, req: QueryAllContractStateRequest| {
             let addr = address(&req.address)?;
-            k.contract_info_at(s, &addr)?;
+            k.contract_info(&mut s, &addr)?;
             let items: Vec<(String, Model)> = k
-                .contract_state_at(s, &addr)?
+                .contract_state(&mut s, &addr)?
                 .into_iter()
                 .map(|(key, value)| (hex::encode(&key), Model { key, value }))
                 .collect();
@@ -75,11 +75,13 @@ pub fn register(keeper: WasmKeeper, r: &mut QueryRouter) {
     let k = keeper.clone();
     r.add(
         "/cosmwasm.wasm.v1.Query/RawContractState",
-        move |s: &dyn KvRead, req: QueryRawContractStateRequest| {
+        move |mut s: &dyn KvRead, req: QueryRawContractStateRequest| {
             let addr = address(&req.address)?;
-            k.contract_info_at(s, &addr)?;
+            k.contract_info(&mut s, &addr)?;
             Ok(QueryRawContractStateResponse {
-                data: k.query_raw(s, &addr, &req.query_data)?.unwrap_or_default(),
+                data: k
+                    .query_raw(&mut s, &addr, &req.query_data)?
+                    .unwrap_or_default(),
             })
         },
     );
@@ -97,12 +99,12 @@ pub fn register(keeper: WasmKeeper, r: &mut QueryRouter) {
     let k = keeper.clone();
     r.add(
         "/cosmwasm.wasm.v1.Query/Code",
-        move |s: &dyn KvRead, req: QueryCodeRequest| {
+        move |mut s: &dyn KvRead, req: QueryCodeRequest| {
             if req.code_id == 0 {
                 return Err(WasmError::Invalid("code id is required".into()).into());
             }
-            let info = k.code_info_at(s, req.code_id)?;
-            let data = k.code_bytes_at(s, &info.code_hash)?;
+            let info = k.code_info(&mut s, req.code_id)?;
+            let data = k.code_bytes(&mut s, &info.code_hash)?;
             Ok(QueryCodeResponse {
                 code_info: Some(code_info_response(CodeDetails {
                     code_id: req.code_id,
@@ -115,9 +117,9 @@ pub fn register(keeper: WasmKeeper, r: &mut QueryRouter) {
     let k = keeper.clone();
     r.add(
         "/cosmwasm.wasm.v1.Query/Codes",
-        move |s: &dyn KvRead, req: QueryCodesRequest| {
+        move |mut s: &dyn KvRead, req: QueryCodesRequest| {
             let items: Vec<(String, CodeInfoResponse)> = k
-                .codes_at(s)?
+                .codes(&mut s)?
                 .into_iter()
                 .map(|c| (keys::code(c.code_id), code_info_response(c)))
                 .collect();
@@ -131,9 +133,9 @@ pub fn register(keeper: WasmKeeper, r: &mut QueryRouter) {
     let k = keeper;
     r.add(
         "/cosmwasm.wasm.v1.Query/Params",
-        move |s: &dyn KvRead, _req: QueryParamsRequest| {
+        move |mut s: &dyn KvRead, _req: QueryParamsRequest| {
             Ok(QueryParamsResponse {
-                params: Some(k.params_at(s)?),
+                params: Some(k.params(&mut s)?),
             })
         },
     );

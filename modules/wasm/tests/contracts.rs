@@ -130,7 +130,7 @@ fn store_instantiate_execute_with_funds_and_query() {
     assert_eq!(count(&chain, &contract), 6);
     let raw = chain
         .keeper
-        .query_raw(chain.state(), &contract, b"count")
+        .query_raw(&mut chain.state(), &contract, b"count")
         .unwrap();
     assert_eq!(raw, Some(6u64.to_be_bytes().to_vec()));
 
@@ -292,7 +292,7 @@ fn migrate_and_admin() {
     assert_eq!(
         chain
             .keeper
-            .contract_info_at(chain.state(), &contract)
+            .contract_info(&mut chain.state(), &contract)
             .unwrap()
             .code_id,
         2
@@ -300,12 +300,15 @@ fn migrate_and_admin() {
     assert!(
         chain
             .keeper
-            .contracts_by_code_at(chain.state(), 1)
+            .contracts_by_code(&mut chain.state(), 1)
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        chain.keeper.contracts_by_code_at(chain.state(), 2).unwrap(),
+        chain
+            .keeper
+            .contracts_by_code(&mut chain.state(), 2)
+            .unwrap(),
         vec![contract]
     );
 
@@ -317,7 +320,7 @@ fn migrate_and_admin() {
     chain.ok(|k, ctx| k.update_admin(ctx, &stranger, &contract, None));
     let info = chain
         .keeper
-        .contract_info_at(chain.state(), &contract)
+        .contract_info(&mut chain.state(), &contract)
         .unwrap();
     assert_eq!(info.admin, "");
     let nobody = chain.tx(50_000_000, |k, ctx| {
@@ -604,7 +607,7 @@ fn instantiate2_uses_the_predictable_address() {
         return;
     };
     let creator = addr(1);
-    let code = chain.keeper.code_info_at(chain.state(), 1).unwrap();
+    let code = chain.keeper.code_info(&mut chain.state(), 1).unwrap();
     let (contract, _) = chain.ok(|k, ctx| {
         k.instantiate2(
             ctx,

@@ -163,7 +163,10 @@ fn gzip_uploads_store_the_inflated_code() {
     assert_eq!((id_gz, id_raw), (1, 2));
     assert_eq!(sum_gz, sum_raw);
     assert_eq!(
-        chain.keeper.code_bytes_at(chain.state(), &sum_raw).unwrap(),
+        chain
+            .keeper
+            .code_bytes(&mut chain.state(), &sum_raw)
+            .unwrap(),
         wasm
     );
 }

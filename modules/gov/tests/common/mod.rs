@@ -1,36 +1,29 @@
-//! A small chain for gov's tests: the real bank and staking keepers over an in-memory state, a
-//! message router over the real bank, staking and gov modules (as the app's router), messages
-//! run as the app runs them (stateless checks, then delivery), blocks advanced by hand.
+//! Gov's tests run on the shared [`TestChain`], its router over the real bank, staking and gov
+//! modules (gov executes proposals through it, as through the app's router) and gov's end block
+//! before staking's; this adds the proposal helpers.
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 #![allow(dead_code)]
 
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use cosmrs::Any;
 use cosmrs::proto::cosmos::gov::v1 as gpb;
 use cosmrs::proto::cosmos::staking::v1beta1 as spb;
-use openledger_bank::{BankKeeper, BankModule};
-use openledger_framework::context::ExecMode;
-use openledger_framework::store::{Changes, EmptyState, Overlay};
-use openledger_framework::{
-    AbciError, Address, BlockInfo, Coin, Ctx, Event, GasMeter, KvRead, Module, MsgResponse,
-    MsgServiceRouter, QueryRouter, pack_any,
-};
+use openledger_bank::BankModule;
+use openledger_framework::{AbciError, Address, Ctx, MsgResponse, MsgServiceRouter, pack_any};
 use openledger_gov::{GovKeeper, GovModule, MsgRouter};
+use openledger_staking::testutil::{TestChain, bank, bank_genesis};
 use openledger_staking::{StakingKeeper, StakingModule, valoper};
 
 #[allow(unused_imports)] // Each test file uses its own share.
-pub use openledger_staking::testutil::{Accounts, DENOM, OPEN, addr, gov};
+pub use openledger_staking::testutil::{Accounts, DENOM, OPEN, addr, coins, gov};
 
 /// Voting and deposit periods of the test chain.
 pub const PERIOD: i64 = 100;
 
-pub fn coins(amount: u128) -> Vec<cosmrs::proto::cosmos::base::v1beta1::Coin> {
-    vec![Coin::new(amount, DENOM).to_proto()]
-}
-
-/// The app's router, over the real modules' message handlers.
-pub struct TestRouter(pub MsgServiceRouter);
+/// The chain's router, as gov sees the app's.
+struct TestRouter(Arc<MsgServiceRouter>);
 
 impl MsgRouter for TestRouter {
     fn signers(&self, msg: &Any) -> Result<Vec<Address>, AbciError> {
@@ -55,15 +48,21 @@ pub fn gov_genesis(edit: impl FnOnce(&mut serde_json::Value)) -> serde_json::Val
 }
 
 pub struct Chain {
-    pub state: Overlay<EmptyState>,
-    pub bank: BankKeeper,
-    pub staking: StakingModule,
+    chain: TestChain,
     pub gov: GovModule,
-    pub router: Arc<TestRouter>,
-    pub block: BlockInfo,
-    pub queries: QueryRouter,
-    /// Events of the last message or block end.
-    pub events: Vec<Event>,
+}
+
+impl Deref for Chain {
+    type Target = TestChain;
+    fn deref(&self) -> &TestChain {
+        &self.chain
+    }
+}
+
+impl DerefMut for Chain {
+    fn deref_mut(&mut self) -> &mut TestChain {
+        &mut self.chain
+    }
 }
 
 impl Chain {
@@ -72,66 +71,40 @@ impl Chain {
         staking_genesis: serde_json::Value,
         gov_genesis: serde_json::Value,
     ) -> Self {
-        let bank = BankKeeper::new(
-            Arc::new(Accounts),
-            &[
-                openledger_staking::BONDED_POOL,
-                openledger_staking::NOT_BONDED_POOL,
-            ],
-            gov(),
-        );
+        let bank = bank(&[]);
         let staking = StakingModule::new(StakingKeeper::new(bank.clone(), gov()));
         let gov_module =
             GovModule::new(GovKeeper::new(bank.clone(), staking.keeper.clone(), gov()));
-        let bank_module = BankModule::new(bank.clone());
-        let router = Arc::new(TestRouter(MsgServiceRouter::of([
-            &bank_module as &dyn Module,
-            &staking,
-            &gov_module,
-        ])));
-        assert!(gov_module.keeper.set_router(router.clone()));
-        let mut queries = QueryRouter::new();
-        gov_module.register_queries(&mut queries);
-        let mut chain = Self {
-            state: Overlay::new(EmptyState),
-            bank,
-            staking,
+        let mut chain = TestChain::new(
+            bank.clone(),
+            staking.clone(),
+            &[&BankModule::new(bank), &staking, &gov_module],
+            "cosmos.gov.v1.Query",
+        )
+        .with_end_blockers(vec![
+            Arc::new(gov_module.clone()),
+            Arc::new(staking.clone()),
+        ]);
+        assert!(
+            gov_module
+                .keeper
+                .set_router(Arc::new(TestRouter(chain.router.clone())))
+        );
+        chain.init_genesis(
+            &bank_genesis,
+            &[(&staking, &staking_genesis), (&gov_module, &gov_genesis)],
+        );
+        Self {
+            chain,
             gov: gov_module,
-            router,
-            block: BlockInfo {
-                height: 1,
-                time_seconds: 1_700_000_000,
-                time_nanos: 0,
-                chain_id: "openledger-test-1".into(),
-                ..Default::default()
-            },
-            queries,
-            events: Vec::new(),
-        };
-        let (staking, gov) = (chain.staking.clone(), chain.gov.clone());
-        chain
-            .run(|c| {
-                bank_module.init_genesis(c, &bank_genesis)?;
-                staking.init_genesis(c, &staking_genesis)?;
-                gov.init_genesis(c, &gov_genesis)
-            })
-            .expect("genesis");
-        chain
+        }
     }
 
     /// Accounts 1..=6 with 1000 OPEN; validator 1 self-bonds 60 OPEN, validator 2 40 OPEN,
     /// account 3 delegates 20 OPEN to validator 1; all bonded. Total bonded: 120 OPEN.
     pub fn new(gov_genesis: serde_json::Value) -> Self {
-        let balances: Vec<_> = (1..=6)
-            .map(|n| {
-                serde_json::json!({
-                    "address": addr(n).to_bech32(),
-                    "coins": [{"denom": DENOM, "amount": (1000 * OPEN).to_string()}],
-                })
-            })
-            .collect();
         let mut chain = Self::with_genesis(
-            serde_json::json!({ "balances": balances }),
+            bank_genesis(6, 1000 * OPEN),
             serde_json::Value::Null,
             gov_genesis,
         );
@@ -152,56 +125,12 @@ impl Chain {
         &self.gov.keeper
     }
 
-    pub fn run<R>(
-        &mut self,
-        f: impl FnOnce(&mut Ctx<'_>) -> Result<R, AbciError>,
-    ) -> Result<R, AbciError> {
-        let mut gas = GasMeter::infinite();
-        let mut events = Vec::new();
-        let r = {
-            let mut ctx = Ctx::new(
-                &self.block,
-                ExecMode::Finalize,
-                &mut self.state,
-                &mut gas,
-                &mut events,
-            );
-            f(&mut ctx)
-        };
-        self.events = events;
-        r
-    }
-
-    /// Delivers one message as a transaction would: stateless checks, then the handler.
-    pub fn send_any(&mut self, any: &Any) -> Result<MsgResponse, AbciError> {
-        self.router.signers(any)?;
-        let router = self.router.clone();
-        self.run(|c| router.deliver(c, any))
-    }
-
-    pub fn send<M: prost::Name>(&mut self, msg: &M) -> Result<MsgResponse, AbciError> {
-        self.send_any(&pack_any(msg))
-    }
-
-    /// Delivers without the stateless checks (the handler must refuse bad input by itself).
-    pub fn deliver_only<M: prost::Name>(&mut self, msg: &M) -> Result<MsgResponse, AbciError> {
-        let any = pack_any(msg);
-        let router = self.router.clone();
-        self.run(|c| router.deliver(c, &any))
-    }
-
-    /// Ends this block (gov, then staking, as in the SDK) and begins the next `seconds` later.
+    /// Ends this block (gov, then staking, as in the SDK) and begins the next `seconds` later;
+    /// the events kept are the block end's.
     pub fn next_block(&mut self, seconds: i64) {
-        let (gov, staking) = (self.gov.clone(), self.staking.clone());
-        self.run(|c| {
-            gov.end_block(c)?;
-            staking.end_block(c)
-        })
-        .expect("end block");
+        self.end_block();
         let ended = std::mem::take(&mut self.events);
-        self.block.height += 1;
-        self.block.time_seconds += seconds;
-        self.run(|c| staking.begin_block(c)).expect("begin block");
+        self.begin_block(seconds, Vec::new(), Vec::new());
         self.events = ended;
     }
 
@@ -209,30 +138,6 @@ impl Chain {
     pub fn pass_period(&mut self) {
         self.next_block(PERIOD);
         self.next_block(1);
-    }
-
-    pub fn changes(&self) -> Changes {
-        self.state.changes().clone()
-    }
-
-    pub fn balance(&self, a: &Address) -> u128 {
-        self.bank.balance_at(&self.state, a, DENOM).unwrap()
-    }
-
-    pub fn supply(&self) -> u128 {
-        self.bank.supply_at(&self.state, DENOM).unwrap()
-    }
-
-    pub fn query<Req: prost::Message, Resp: prost::Message + Default>(
-        &self,
-        method: &str,
-        req: &Req,
-    ) -> Result<Resp, AbciError> {
-        self.queries.query(
-            &format!("/cosmos.gov.v1.Query/{method}"),
-            &self.state as &dyn KvRead,
-            req,
-        )
     }
 
     pub fn proposal(&self, id: u64) -> gpb::Proposal {
@@ -253,17 +158,7 @@ impl Chain {
     }
 
     pub fn staking_params(&self) -> spb::Params {
-        let mut s: &dyn KvRead = &self.state;
-        self.staking.keeper.params(&mut s).unwrap()
-    }
-
-    pub fn event(&self, kind: &str, key: &str) -> Option<String> {
-        self.events
-            .iter()
-            .filter(|e| e.kind == kind)
-            .flat_map(|e| e.attributes.iter())
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
+        self.staking_keeper().params(&mut &self.state).unwrap()
     }
 
     /// Submits a proposal from account `proposer` with `deposit` uopen; returns its id.
@@ -288,7 +183,7 @@ impl Chain {
     /// Asserts that `msg` is refused with an error mentioning `want`, through the full path
     /// and through the handler alone, and that nothing changed.
     pub fn refuse<M: prost::Name>(&mut self, msg: &M, want: &str) -> AbciError {
-        let before = self.changes();
+        let before = self.snapshot();
         let err = self.send(msg).unwrap_err();
         assert!(
             err.message.contains(want),
@@ -301,7 +196,7 @@ impl Chain {
             "handler: {:?} should mention {want:?}",
             err2.message
         );
-        assert!(self.changes() == before, "a refused message changed state");
+        assert!(self.snapshot() == before, "a refused message changed state");
         err
     }
 }

@@ -169,7 +169,7 @@ impl Chain {
     }
 
     pub fn balance(&self, who: &Address, denom: &str) -> u128 {
-        self.bank.balance_at(&self.state, who, denom).unwrap()
+        self.bank.balance(&mut &self.state, who, denom).unwrap()
     }
 
     pub fn changes(&self) -> &Changes {

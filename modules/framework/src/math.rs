@@ -1,14 +1,69 @@
-//! `LegacyDec` arithmetic as the Cosmos SDK does it, on the framework's fixed-point [`Dec`]:
-//! `*_trunc` rounds toward zero, the others round half to even (the SDK's
-//! `chopPrecisionAndRound`). Products are taken on 256 bits (staking's `mul_div_*`), so nothing
-//! overflows short of a result above `u128::MAX` atomics, which gives `None`. Also the two string
-//! forms of a `LegacyDec`: atomics in protobuf, the decimal form in JSON.
+//! Fixed-point arithmetic as the Cosmos SDK does it: integer products on 256 bits so that
+//! `shares × tokens / total` never overflows (`mul_div_*`), and `LegacyDec` arithmetic on the
+//! framework's [`Dec`]: `*_trunc` rounds toward zero, the others round half to even (the SDK's
+//! `chopPrecisionAndRound`); a result above `u128::MAX` atomics gives `None`. Also the two
+//! string forms of a `LegacyDec`: atomics in protobuf, the decimal form in JSON.
 
-use openledger_framework::Dec;
-use openledger_framework::coins::parse_amount;
-use openledger_staking::math::{mul_div_ceil, mul_div_floor};
+use crate::Dec;
+use crate::coins::parse_amount;
 
 const ONE: u128 = 1_000_000_000_000_000_000;
+
+/// `a × b` as a 256-bit number `(high, low)`.
+fn mul_wide(a: u128, b: u128) -> (u128, u128) {
+    const MASK: u128 = u64::MAX as u128;
+    let (a1, a0) = (a >> 64, a & MASK);
+    let (b1, b0) = (b >> 64, b & MASK);
+    let p00 = a0 * b0;
+    let p01 = a0 * b1;
+    let p10 = a1 * b0;
+    let p11 = a1 * b1;
+    let mid = (p00 >> 64) + (p01 & MASK) + (p10 & MASK);
+    let low = (p00 & MASK) | (mid << 64);
+    let high = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    (high, low)
+}
+
+/// `a × b / d` rounded down and the remainder, or `None` when `d` is zero or the quotient
+/// does not fit in 128 bits.
+fn mul_div(a: u128, b: u128, d: u128) -> Option<(u128, u128)> {
+    if d == 0 {
+        return None;
+    }
+    let (high, low) = mul_wide(a, b);
+    if high >= d {
+        return None;
+    }
+    // Long division of the low half, carrying the remainder (which stays below `d`).
+    let mut rem = high;
+    let mut q = 0u128;
+    for i in (0..128).rev() {
+        let carry = rem >> 127;
+        rem = (rem << 1) | ((low >> i) & 1);
+        q <<= 1;
+        if carry == 1 || rem >= d {
+            rem = rem.wrapping_sub(d);
+            q |= 1;
+        }
+    }
+    Some((q, rem))
+}
+
+/// `a × b / d` rounded down; `None` on overflow or `d == 0`.
+pub fn mul_div_floor(a: u128, b: u128, d: u128) -> Option<u128> {
+    mul_div(a, b, d).map(|(q, _)| q)
+}
+
+/// `a × b / d` rounded up; `None` on overflow or `d == 0`.
+pub fn mul_div_ceil(a: u128, b: u128, d: u128) -> Option<u128> {
+    let (q, r) = mul_div(a, b, d)?;
+    if r == 0 { Some(q) } else { q.checked_add(1) }
+}
+
+/// `amount × dec`, rounded down.
+pub fn mul_dec_floor(amount: u128, dec: Dec) -> Option<u128> {
+    mul_div_floor(amount, dec.atomics(), Dec::ONE.atomics())
+}
 
 /// `a × b / d` rounded half to even; `None` on overflow or `d == 0`.
 pub fn mul_div_round(a: u128, b: u128, d: u128) -> Option<u128> {
@@ -101,6 +156,7 @@ pub fn parse_json_dec(s: &str) -> Result<Dec, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn d(s: &str) -> Dec {
         s.parse().unwrap()
@@ -142,5 +198,27 @@ mod tests {
         assert_eq!(proto_dec(d("0.02")), "20000000000000000");
         assert_eq!(truncate(d("12.99")), 12);
         assert_eq!(from_int(3), Some(d("3")));
+    }
+
+    #[test]
+    fn mul_div_handles_wide_products() {
+        let big = 10u128.pow(30);
+        assert_eq!(mul_div_floor(big, big, big), Some(big));
+        assert_eq!(
+            mul_div_floor(u128::MAX, u128::MAX, u128::MAX),
+            Some(u128::MAX)
+        );
+        assert_eq!(mul_div_floor(u128::MAX, 2, 1), None);
+        assert_eq!(mul_div_floor(7, 3, 2), Some(10));
+        assert_eq!(mul_div_ceil(7, 3, 2), Some(11));
+        assert_eq!(mul_div_floor(1, 1, 0), None);
+    }
+
+    proptest! {
+        #[test]
+        fn mul_div_matches_small_arithmetic(a in 0u128..u64::MAX as u128, b in 0u128..u64::MAX as u128, d in 1u128..u64::MAX as u128) {
+            prop_assert_eq!(mul_div_floor(a, b, d), Some(a * b / d));
+            prop_assert_eq!(mul_div_ceil(a, b, d), Some((a * b).div_ceil(d)));
+        }
     }
 }

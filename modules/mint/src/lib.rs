@@ -7,6 +7,7 @@
 //! [`inflation_min`]: params::MintParams::inflation_min
 //! [`inflation_max`]: params::MintParams::inflation_max
 
+pub mod error;
 pub mod genesis;
 pub mod keys;
 pub mod msgs;
@@ -16,19 +17,16 @@ pub mod query;
 use openledger_bank::BankKeeper;
 use openledger_framework::{
     AbciError, Address, Coin, Coins, Ctx, Dec, Event, KvRead, Module, MsgServiceRouter,
-    QueryRouter, StateRead,
+    QueryRouter, Result, StateRead, math,
 };
 use openledger_staking::StakingKeeper;
 use prost::Message;
 
-use crate::MintError;
-use crate::math;
+pub use error::MintError;
 pub use params::{MintParams, Minter};
 
 /// The mint module's name, store prefix and module account (which needs the minter permission).
 pub const MODULE_NAME: &str = keys::PREFIX;
-
-type Result<T> = std::result::Result<T, AbciError>;
 
 fn overflow(what: &str) -> AbciError {
     MintError::Overflow(what.to_string()).into()
@@ -143,7 +141,7 @@ impl MintKeeper {
     /// The supply of the bond denom (`StakingTokenSupply`).
     pub fn staking_token_supply(&self, ctx: &mut Ctx<'_>) -> Result<u128> {
         let denom = self.staking.bond_denom(ctx)?;
-        self.bank.supply_at(&ctx.state(), &denom)
+        self.bank.supply(&mut ctx.state(), &denom)
     }
 
     /// Bonded tokens over the bond denom's supply, truncated (`BondedRatio`).
@@ -204,7 +202,7 @@ impl MintModule {
 
 impl Module for MintModule {
     fn name(&self) -> &'static str {
-        keys::PREFIX
+        MODULE_NAME
     }
 
     fn init_genesis(

@@ -1,6 +1,9 @@
 //! Helpers for the tests of staking and of the modules built on it (distribution, slashing,
-//! gov): numbered accounts and validators, module accounts without auth, and the staking
-//! messages those tests send. Behind the `testutil` feature; never in the node.
+//! gov): the chain they run on ([`TestChain`]), numbered accounts and validators, module
+//! accounts without auth, and the staking messages those tests send. Behind the `testutil`
+//! feature; never in the node.
+
+mod chain;
 
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::proto::cosmos::staking::v1beta1 as pb;
@@ -9,8 +12,11 @@ use openledger_framework::{AbciError, Address, Coin, Ctx, Dec, KvRead};
 
 use crate::types::{cons_address, encode_consensus_pubkey, valoper};
 
+pub use chain::{GENESIS_TIME, TestChain, bank, bank_genesis};
+
 pub const DENOM: &str = "uopen";
 pub const OPEN: u128 = 1_000_000;
+pub const DAY: i64 = 24 * 3600;
 
 /// Module accounts without auth: a module's address is `Address::module(name)`.
 pub struct Accounts;
@@ -40,6 +46,10 @@ pub fn gov() -> Address {
 
 pub fn coin(amount: u128) -> Option<ProtoCoin> {
     Some(Coin::new(amount, DENOM).to_proto())
+}
+
+pub fn coins(amount: u128) -> Vec<ProtoCoin> {
+    vec![Coin::new(amount, DENOM).to_proto()]
 }
 
 /// A `LegacyDec` as protobuf carries it (atomics), from its decimal form.

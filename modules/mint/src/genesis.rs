@@ -2,13 +2,13 @@
 //! `{"minter": {"inflation", "annual_provisions"}, "params": {"mint_denom", …,
 //! "blocks_per_year": "6311520"}}`, decimals as `"0.130000000000000000"`.
 
+use openledger_framework::json::U64;
+use openledger_framework::math::parse_json_dec;
 use openledger_framework::{AbciError, Ctx, KvRead};
 use serde::{Deserialize, Serialize};
 
-use super::{MintKeeper, MintParams, Minter};
 use crate::MintError;
-use crate::genesis::U64;
-use crate::math::parse_json_dec;
+use crate::{MintKeeper, MintParams, Minter};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GenesisState {

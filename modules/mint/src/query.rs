@@ -2,10 +2,10 @@
 //! `bytes`, which the SDK fills with the decimal's atomics as ASCII digits.
 
 use cosmrs::proto::cosmos::mint::v1beta1::*;
+use openledger_framework::math::proto_dec;
 use openledger_framework::{KvRead, QueryRouter};
 
-use super::MintKeeper;
-use crate::math::proto_dec;
+use crate::MintKeeper;
 
 const Q: &str = "/cosmos.mint.v1beta1.Query/";
 

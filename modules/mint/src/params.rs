@@ -3,9 +3,9 @@
 use cosmrs::proto::cosmos::mint::v1beta1 as pb;
 use openledger_framework::Dec;
 use openledger_framework::coins::{BASE_DENOM, validate_denom};
+use openledger_framework::math::{parse_proto_dec, proto_dec};
 
 use crate::MintError;
-use crate::math::{parse_proto_dec, proto_dec};
 
 /// Blocks per year at ~5 s blocks: 60 × 60 × 8766 / 5 (the SDK's default).
 pub const DEFAULT_BLOCKS_PER_YEAR: u64 = 6_311_520;

@@ -6,8 +6,8 @@ use openledger_framework::{
     AbciError, Address, Ctx, MsgResponse, MsgServiceRouter, check_authority,
 };
 
-use super::{MintKeeper, MintParams};
 use crate::MintError;
+use crate::{MintKeeper, MintParams};
 
 fn parse(m: &MsgUpdateParams) -> Result<(Address, MintParams), AbciError> {
     let authority = Address::from_bech32(&m.authority)

@@ -56,10 +56,7 @@ fn load<M: Message + Default>(r: &mut impl StateRead, key: &str) -> Result<Optio
 }
 
 fn parse_address(field: &str, s: &str) -> Result<Address> {
-    Address::from_bech32(s).map_err(|e| {
-        openledger_framework::error::SdkError::InvalidAddress(format!("invalid {field}: {e}"))
-            .into()
-    })
+    Ok(Address::from_field(field, s)?)
 }
 
 /// What the licence contract of an adapter answers (`CanInfer{adapter_id, user}`): whether the

@@ -42,10 +42,7 @@ fn load<M: Message + Default>(r: &mut impl StateRead, key: &str) -> Result<Optio
 }
 
 fn parse_address(field: &str, s: &str) -> Result<Address> {
-    Address::from_bech32(s).map_err(|e| {
-        openledger_framework::error::SdkError::InvalidAddress(format!("invalid {field}: {e}"))
-            .into()
-    })
+    Ok(Address::from_field(field, s)?)
 }
 
 /// The curators of a Datanet, checked: valid, distinct, within the limit, with a quorum they

@@ -48,10 +48,7 @@ pub fn default_params() -> Params {
 }
 
 fn parse_address(field: &str, s: &str) -> Result<Address> {
-    Address::from_bech32(s).map_err(|e| {
-        openledger_framework::error::SdkError::InvalidAddress(format!("invalid {field}: {e}"))
-            .into()
-    })
+    Ok(Address::from_field(field, s)?)
 }
 
 /// A lowercase hex sha256.

@@ -7,6 +7,7 @@
 #   make bench   benchmarks (criterion FinalizeBlock and wasm execute; lora-engine speed figures,
 #                and lora-engine against llama.cpp: make bench-engine)
 #   make demo    Proof of Attribution end to end on one validator and SmolLM2 (scripts/demo.sh)
+#   make sim     a long randomised simulation (SEED=… BLOCKS=… TXS=…)
 #   make lint    rustfmt + clippy -D warnings
 
 SHELL := /bin/bash
@@ -38,7 +39,7 @@ APT_PACKAGES := librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev z
          setup-cosmjs \
          contracts bench-engine
 
-.PHONY: demo setup setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh build run \
+.PHONY: sim demo setup setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh build run \
         setup-cosmjs \
         test bench bench-engine bench-pending lint reset setup-contracts contracts test-contracts
 
@@ -178,6 +179,15 @@ bench: contracts bench-engine
 	$(CARGO) run --release -p openledger-lora -- bench --model $$tmp/tiny.gguf --only attribution --attribution-records 1000
 	$(CARGO) run --release -p openledger-lora -- bench --only attribution --attribution-records 64
 	$(MAKE) --no-print-directory bench-pending
+
+# Randomised simulation: seeded random valid and invalid txs through the real state machine,
+# invariants after every block, the same app hashes on a replay (app/tests/sim.rs; a short one
+# runs in `make test`). A failure names its seed and block.
+SEED   ?= 7
+BLOCKS ?= 500
+TXS    ?= 32
+sim:
+	SIM_SEED=$(SEED) SIM_BLOCKS=$(BLOCKS) SIM_TXS=$(TXS) $(CARGO) test -p openledgerd --test sim -- --nocapture
 
 # Block time while 20 paid inferences are pending against an idle chain's (scripts/bench-pending.sh:
 # the demo chain on SmolLM2, its node kept; target within 1.5x).

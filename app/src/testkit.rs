@@ -7,7 +7,7 @@ use std::sync::Arc;
 use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
 use openledger_framework::store::Storage;
-use openledger_framework::{Address, Coin, Coins, pack_any};
+use openledger_framework::{Address, Coin, Coins, VoteInfo, pack_any};
 use openledger_state_machine::ante::AnteConfig;
 use openledger_state_machine::{App, AppCore, BlockInput, STORE_PREFIXES, TxOutcome};
 
@@ -39,6 +39,19 @@ impl TestChain {
         balance: u128,
         ante: AnteConfig,
     ) -> anyhow::Result<Self> {
+        Self::with_app_state(rt, path, n, balance, ante, serde_json::json!({}))
+    }
+
+    /// [`new`](Self::new), with the modules' genesis in `app_state` (an object by module name,
+    /// e.g. `{"staking": {"params": …}}`) beside the accounts and balances.
+    pub fn with_app_state(
+        rt: &tokio::runtime::Runtime,
+        path: &Path,
+        n: usize,
+        balance: u128,
+        ante: AnteConfig,
+        app_state: serde_json::Value,
+    ) -> anyhow::Result<Self> {
         let storage = rt.block_on(Storage::open(path.to_path_buf(), STORE_PREFIXES))?;
         // The wasm module's compiled-module cache sits next to the database.
         let core = Arc::new(AppCore::new(storage, ante, &path.with_extension("wasm"))?);
@@ -67,7 +80,12 @@ impl TestChain {
                 sequence: 0,
             });
         }
-        let genesis = serde_json::json!({"auth": {"accounts": auth}, "bank": {"balances": bank}});
+        let mut genesis = match app_state {
+            serde_json::Value::Object(m) => m,
+            other => anyhow::bail!("app_state must be an object, got {other}"),
+        };
+        genesis.insert("auth".into(), serde_json::json!({"accounts": auth}));
+        genesis.insert("bank".into(), serde_json::json!({"balances": bank}));
         let state = serde_json::to_vec(&genesis)?;
         app.init_chain(CHAIN_ID, 1, (1_700_000_000, 0), &state, 0)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -125,11 +143,27 @@ impl TestChain {
 
     /// [`block`](Self::block), also returning the block's app hash.
     pub fn block_with_hash(&mut self, txs: &[Vec<u8>]) -> (Vec<TxOutcome>, [u8; 32]) {
+        self.block_with_commit(txs, None, Vec::new())
+    }
+
+    /// [`block_with_hash`](Self::block_with_hash) with the consensus information CometBFT
+    /// would give: the proposer and who signed the previous block (`decided_last_commit`).
+    pub fn block_with_commit(
+        &mut self,
+        txs: &[Vec<u8>],
+        proposer: Option<Address>,
+        last_commit: Vec<VoteInfo>,
+    ) -> (Vec<TxOutcome>, [u8; 32]) {
         self.height += 1;
         let time = (1_700_000_000 + self.height as i64, 0);
+        let input = BlockInput {
+            proposer,
+            last_commit,
+            ..BlockInput::at(self.height, time)
+        };
         let res = self
             .app
-            .finalize_block(BlockInput::at(self.height, time), txs)
+            .finalize_block(input, txs)
             .unwrap_or_else(|e| panic!("finalize: {e}"));
         self.app.commit().unwrap_or_else(|e| panic!("commit: {e}"));
         (res.outcomes, res.app_hash)

@@ -10,8 +10,10 @@ use openledgerd::client::sign_tx;
 use openledgerd::testkit::CHAIN_ID;
 use rand::Rng;
 
-use crate::msgs::{create_validator, delegate, redelegate, send_msg, undelegate};
-use crate::{ACCOUNTS, BALANCE, DENOM, Expect, FEE, GAS, Sim};
+use crate::msgs::{
+    create_validator, delegate, deposit, redelegate, send_msg, submit_proposal, undelegate, vote,
+};
+use crate::{ACCOUNTS, BALANCE, DENOM, Expect, FEE, GAS, MIN_DEPOSIT, Sim};
 
 /// What the generator knows at the start of a block, and keeps up to date as it adds txs whose
 /// outcome it predicts. A balance is known between two bounds: a tx that may or may not succeed
@@ -24,6 +26,8 @@ pub(crate) struct View {
     /// Accounts whose sequence the chain may not have advanced (a tx whose fee they may not have
     /// been able to pay): their later txs in the block are not predicted.
     lost_sequence: BTreeSet<usize>,
+    /// False while drawing a tx whose outcome is not predicted: what it moves only may move.
+    sure: bool,
     /// Accounts that operate a validator (or have sent the tx that makes them one).
     validators: Vec<usize>,
     /// (delegator, validator) → tokens delegated, at the start of the block.
@@ -42,8 +46,11 @@ impl View {
         self.hi[del] = u128::MAX;
     }
 
-    /// `amount` certainly leaves `from` and reaches `to`.
+    /// `amount` certainly leaves `from` and reaches `to` (if the tx is predicted at all).
     fn moved(&mut self, from: usize, to: Option<usize>, amount: u128) {
+        if !self.sure {
+            return self.maybe_moved(from, to, amount);
+        }
         self.lo[from] -= amount;
         self.hi[from] = self.hi[from].saturating_sub(amount);
         if let Some(to) = to {
@@ -117,6 +124,7 @@ impl Sim {
             hi: lo.clone(),
             lo,
             lost_sequence: BTreeSet::new(),
+            sure: true,
             validators,
             delegated,
             touched: BTreeSet::new(),
@@ -128,6 +136,7 @@ impl Sim {
     pub(crate) fn next_tx(&mut self, v: &mut View) -> (&'static str, Vec<u8>, Expect) {
         let from = self.rng.gen_range(0..ACCOUNTS);
         let unpredictable = v.lost_sequence.contains(&from);
+        v.sure = !unpredictable;
         let (op, tx, expect) = self.draw(v, from);
         match op {
             // Refused whatever the account's state.
@@ -336,6 +345,51 @@ impl Sim {
                 // Same validator, transitive redelegations and the entry cap are refused.
                 (
                     "redelegate",
+                    self.signed(from, vec![pack_any(&msg)]),
+                    Expect::Either,
+                )
+            }
+            89..=92 => {
+                // A proposal with the minimum deposit goes to its vote; one with half of it
+                // waits for deposits.
+                let amount = if self.rng.gen_bool(0.7) {
+                    MIN_DEPOSIT
+                } else {
+                    MIN_DEPOSIT / 2
+                };
+                let expect = if lo >= amount {
+                    v.moved(from, None, amount);
+                    Expect::Ok
+                } else {
+                    v.maybe_moved(from, None, amount);
+                    Expect::Either
+                };
+                self.proposals += 1;
+                let msg = submit_proposal(self.addr(from), self.proposals, amount);
+                (
+                    "submit proposal",
+                    self.signed(from, vec![pack_any(&msg)]),
+                    expect,
+                )
+            }
+            93..=96 if self.proposals > 0 => {
+                // It may have ended, or not reached its vote.
+                let id = self.rng.gen_range(1..=self.proposals);
+                let option = self.rng.gen_range(1..=4);
+                let msg = vote(self.addr(from), id, option);
+                (
+                    "vote",
+                    self.signed(from, vec![pack_any(&msg)]),
+                    Expect::Either,
+                )
+            }
+            97 if self.proposals > 0 => {
+                let id = self.rng.gen_range(1..=self.proposals);
+                let amount = self.rng.gen_range(1..=MIN_DEPOSIT / 2);
+                v.maybe_moved(from, None, amount);
+                let msg = deposit(self.addr(from), id, amount);
+                (
+                    "deposit",
                     self.signed(from, vec![pack_any(&msg)]),
                     Expect::Either,
                 )

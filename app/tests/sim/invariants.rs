@@ -1,12 +1,33 @@
 //! The invariants checked after every block.
 
+use cosmrs::proto::cosmos::base::query::v1beta1::PageRequest;
 use cosmrs::proto::cosmos::distribution::v1beta1 as dpb;
+use cosmrs::proto::cosmos::gov::v1 as gpb;
 use openledger_framework::Address;
 use openledger_staking::{BONDED_POOL, NOT_BONDED_POOL, valoper};
 
 use crate::{DENOM, Sim};
 
 impl Sim {
+    /// Every proposal, as gov answers.
+    pub(crate) fn proposals(&self) -> Vec<gpb::Proposal> {
+        let core = &self.chain.app.core;
+        let snap = core.storage.latest_snapshot();
+        query::<gpb::QueryProposalsResponse>(
+            core,
+            &snap,
+            "/cosmos.gov.v1.Query/Proposals",
+            gpb::QueryProposalsRequest {
+                pagination: Some(PageRequest {
+                    limit: u64::MAX,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .proposals
+    }
+
     /// Checks every invariant; returns what the distribution module holds.
     pub(crate) fn check_invariants(&self) -> u128 {
         let core = &self.chain.app.core;
@@ -91,6 +112,25 @@ impl Sim {
             self.fail(format!(
                 "distribution holds {held} but owes {} (community pool and outstanding rewards)",
                 owed / 10u128.pow(18)
+            ));
+        }
+        // Gov holds exactly the deposits of the proposals still open.
+        let proposals = self.proposals();
+        let open = [
+            gpb::ProposalStatus::DepositPeriod as i32,
+            gpb::ProposalStatus::VotingPeriod as i32,
+        ];
+        let deposits: u128 = proposals
+            .iter()
+            .filter(|p| open.contains(&p.status))
+            .flat_map(|p| &p.total_deposit)
+            .filter(|c| c.denom == DENOM)
+            .map(|c| c.amount.parse::<u128>().expect("amount"))
+            .sum();
+        if pool("gov") != deposits {
+            self.fail(format!(
+                "gov holds {} but open proposals' deposits are {deposits}",
+                pool("gov")
             ));
         }
         // Every delegation's shares are the validator's: the shares of a validator add up.

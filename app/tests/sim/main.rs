@@ -1,13 +1,14 @@
-//! Randomised simulation, as the Cosmos SDK's `simulation` package does it: from a seed, blocks of
-//! random valid and invalid transactions (bank sends and overdrafts, validators created,
-//! delegations, undelegations, redelegations, reward withdrawals, undecodable bytes, stale
-//! sequences, unpaid fees) driven through the real state machine in process, each block with a
-//! last commit as CometBFT would give it (the validator set, some votes absent). After every
-//! block the invariants hold (`invariants.rs`: supply is the sum of balances; the bonded and
-//! not-bonded pools hold exactly their validators' and unbonding entries' tokens; a validator's
-//! shares are its delegations'; the distribution account holds the community pool and the
-//! outstanding rewards); a transaction the generator knows is valid succeeds and one it knows
-//! is invalid fails (`generate.rs`); and the same seed twice gives the same app hash at every
+//! Randomised simulation, as the Cosmos SDK's `simulation` package does it: from a seed, blocks
+//! of random valid and invalid transactions (bank sends and overdrafts, validators created,
+//! delegations, undelegations, redelegations, reward withdrawals, gov proposals with votes and
+//! deposits, undecodable bytes, stale sequences, unpaid fees) driven through the real state
+//! machine in process, each block with a last commit as CometBFT would give it (the validator
+//! set, some votes absent). After every block the invariants hold (`invariants.rs`: supply is
+//! the sum of balances; the bonded and not-bonded pools hold exactly their validators' and
+//! unbonding entries' tokens; a validator's shares are its delegations'; the distribution
+//! account holds the community pool and the outstanding rewards; gov holds the deposits of the
+//! open proposals); a transaction the generator knows is valid succeeds and one it knows is
+//! invalid fails (`generate.rs`); and the same seed twice gives the same app hash at every
 //! height.
 //!
 //! `make test` runs a short one; `make sim SEED=… BLOCKS=… TXS=…` a long one (environment
@@ -32,6 +33,8 @@ const BALANCE: u128 = 1_000_000_000;
 /// What each transaction pays (the test kit's fee).
 const FEE: u128 = 2_500;
 const GAS: u64 = 400_000;
+/// Gov's minimum deposit in the simulation's genesis.
+const MIN_DEPOSIT: u128 = 10_000_000;
 
 fn env_or(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
@@ -67,18 +70,35 @@ struct Sim {
     app_hashes: Vec<[u8; 32]>,
     /// What the distribution module held after the last block (fees flow there).
     distribution: u128,
+    /// Proposals submitted so far (the highest id there may be).
+    proposals: u64,
 }
 
 impl Sim {
     fn new(cfg: Config, dir: &std::path::Path, rt: &tokio::runtime::Runtime) -> Self {
-        // Unbonding completes within the run, so completed unbondings are exercised too.
-        let genesis = serde_json::json!({"staking": {"params": {
-            "unbonding_time": "20s",
-            "max_validators": 5,
-            "max_entries": 7,
-            "historical_entries": 100,
-            "bond_denom": DENOM,
-        }}});
+        // Unbondings and proposals end within the run (blocks are a second apart), so their
+        // endings are exercised too.
+        let min_deposit = |n: u128| serde_json::json!([{"denom": DENOM, "amount": n.to_string()}]);
+        let genesis = serde_json::json!({
+            "staking": {"params": {
+                "unbonding_time": "20s",
+                "max_validators": 5,
+                "max_entries": 7,
+                "historical_entries": 100,
+                "bond_denom": DENOM,
+            }},
+            "gov": {"params": {
+                "min_deposit": min_deposit(MIN_DEPOSIT),
+                "max_deposit_period": "15s",
+                "voting_period": "15s",
+                "quorum": "0.334",
+                "threshold": "0.5",
+                "veto_threshold": "0.334",
+                "expedited_voting_period": "10s",
+                "expedited_threshold": "0.667",
+                "expedited_min_deposit": min_deposit(5 * MIN_DEPOSIT),
+            }},
+        });
         let chain = TestChain::with_app_state(
             rt,
             &dir.join("app.db"),
@@ -95,6 +115,7 @@ impl Sim {
             tally: BTreeMap::new(),
             app_hashes: Vec::new(),
             distribution: 0,
+            proposals: 0,
         }
     }
 
@@ -165,15 +186,35 @@ impl Sim {
     }
 }
 
-/// Runs one simulation in its own store and returns it.
-fn run(cfg: Config) -> Sim {
+/// What a run leaves to check once its store is gone.
+struct Outcome {
+    app_hashes: Vec<[u8; 32]>,
+    /// By operation: (succeeded, failed).
+    tally: BTreeMap<&'static str, (u32, u32)>,
+    /// What the distribution module held at the end.
+    distribution: u128,
+    /// Proposals by status at the end (gov v1: 3 passed, 4 rejected, 5 failed).
+    proposals: BTreeMap<i32, u32>,
+}
+
+/// Runs one simulation in its own store.
+fn run(cfg: Config) -> Outcome {
     let dir = tempfile::tempdir().expect("tempdir");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let mut sim = Sim::new(cfg, dir.path(), &rt);
     for _ in 0..cfg.blocks {
         sim.block();
     }
-    sim
+    let mut proposals = BTreeMap::new();
+    for p in sim.proposals() {
+        *proposals.entry(p.status).or_insert(0) += 1;
+    }
+    Outcome {
+        app_hashes: std::mem::take(&mut sim.app_hashes),
+        tally: std::mem::take(&mut sim.tally),
+        distribution: sim.distribution,
+        proposals,
+    }
 }
 
 #[test]
@@ -183,14 +224,11 @@ fn random_blocks_keep_the_invariants_and_replay_to_the_same_app_hashes() {
         blocks: env_or("SIM_BLOCKS", 40),
         txs: env_or("SIM_TXS", 16) as usize,
     };
-    let first = std::thread::spawn(move || {
-        let sim = run(cfg);
-        (sim.app_hashes, sim.tally, sim.distribution)
-    })
-    .join()
-    .expect("first run");
+    let first = std::thread::spawn(move || run(cfg))
+        .join()
+        .expect("first run");
     eprintln!("simulation {cfg:?}: outcomes (succeeded, failed) by operation:");
-    for (op, (ok, failed)) in &first.1 {
+    for (op, (ok, failed)) in &first.tally {
         eprintln!("  {op:<20} {ok:>6} {failed:>6}");
     }
     // The run exercised what it is for: valid and invalid txs of every kind that can occur.
@@ -202,7 +240,7 @@ fn random_blocks_keep_the_invariants_and_replay_to_the_same_app_hashes() {
         "garbage",
         "wrong sequence",
     ] {
-        let (ok, failed) = first.1.get(op).copied().unwrap_or_default();
+        let (ok, failed) = first.tally.get(op).copied().unwrap_or_default();
         assert!(
             ok + failed > 0,
             "seed {}: no {op:?} was generated",
@@ -210,14 +248,21 @@ fn random_blocks_keep_the_invariants_and_replay_to_the_same_app_hashes() {
         );
     }
     assert!(
-        first.2 > 0,
+        first.distribution > 0,
         "seed {}: no fee reached distribution",
+        cfg.seed
+    );
+    // Proposals by status (gov v1: 3 passed, 4 rejected, 5 failed): some must have ended.
+    eprintln!("  proposals by status: {:?}", first.proposals);
+    assert!(
+        first.proposals.keys().any(|s| (3..=5).contains(s)),
+        "seed {}: no proposal ended",
         cfg.seed
     );
     let second = std::thread::spawn(move || run(cfg).app_hashes)
         .join()
         .expect("second run");
-    for (h, (a, b)) in first.0.iter().zip(&second).enumerate() {
+    for (h, (a, b)) in first.app_hashes.iter().zip(&second).enumerate() {
         assert_eq!(
             a,
             b,
@@ -226,5 +271,5 @@ fn random_blocks_keep_the_invariants_and_replay_to_the_same_app_hashes() {
             h + 2
         );
     }
-    assert_eq!(first.0.len(), second.len());
+    assert_eq!(first.app_hashes.len(), second.len());
 }

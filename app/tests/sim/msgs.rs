@@ -2,6 +2,7 @@
 
 use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
 use cosmrs::proto::cosmos::crypto::ed25519::PubKey as Ed25519PubKey;
+use cosmrs::proto::cosmos::gov::v1 as gpb;
 use cosmrs::proto::cosmos::staking::v1beta1 as spb;
 use openledger_framework::{Address, Coin, pack_any};
 use openledger_staking::valoper;
@@ -71,5 +72,36 @@ pub(crate) fn redelegate(
         validator_src_address: valoper(&src),
         validator_dst_address: valoper(&dst),
         amount: Some(Coin::new(amount, DENOM).to_proto()),
+    }
+}
+
+/// A proposal without messages (its metadata says what it is about).
+pub(crate) fn submit_proposal(proposer: Address, n: u64, amount: u128) -> gpb::MsgSubmitProposal {
+    gpb::MsgSubmitProposal {
+        messages: Vec::new(),
+        initial_deposit: vec![Coin::new(amount, DENOM).to_proto()],
+        proposer: proposer.to_bech32(),
+        metadata: format!("sim proposal {n}"),
+        title: format!("proposal {n}"),
+        summary: "from the simulation".into(),
+        expedited: false,
+    }
+}
+
+/// `option`: 1 yes, 2 abstain, 3 no, 4 no with veto.
+pub(crate) fn vote(voter: Address, id: u64, option: i32) -> gpb::MsgVote {
+    gpb::MsgVote {
+        proposal_id: id,
+        voter: voter.to_bech32(),
+        option,
+        metadata: String::new(),
+    }
+}
+
+pub(crate) fn deposit(depositor: Address, id: u64, amount: u128) -> gpb::MsgDeposit {
+    gpb::MsgDeposit {
+        proposal_id: id,
+        depositor: depositor.to_bech32(),
+        amount: vec![Coin::new(amount, DENOM).to_proto()],
     }
 }

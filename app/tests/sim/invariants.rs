@@ -4,7 +4,8 @@ use cosmrs::proto::cosmos::base::query::v1beta1::PageRequest;
 use cosmrs::proto::cosmos::distribution::v1beta1 as dpb;
 use cosmrs::proto::cosmos::gov::v1 as gpb;
 use openledger_framework::Address;
-use openledger_staking::{BONDED_POOL, NOT_BONDED_POOL, valoper};
+use openledger_staking::testutil::{all_balances, check_pools};
+use openledger_staking::valoper;
 
 use crate::{DENOM, Sim};
 
@@ -34,57 +35,22 @@ impl Sim {
         let snap = core.storage.latest_snapshot();
         let mut r = &snap;
         // Bank: the supply is the sum of every balance, module accounts included.
-        let balances: u128 = openledger_framework::KvRead::prefix(&snap, "bank/balances/")
-            .expect("balances")
-            .into_iter()
-            .filter(|(k, _)| k.ends_with(&format!("/{DENOM}")))
-            .map(|(_, v)| {
-                String::from_utf8(v)
-                    .expect("utf-8")
-                    .parse::<u128>()
-                    .expect("amount")
-            })
-            .sum();
+        let balances = all_balances(&snap);
         let supply = core.bank.supply(&mut r, DENOM).expect("supply");
         if balances != supply {
             self.fail(format!("supply {supply} but balances sum to {balances}"));
         }
         // Staking: each pool holds exactly the tokens of its validators (and unbondings).
         let staking = &core.staking.keeper;
+        if let Err(e) = check_pools(staking, &snap) {
+            self.fail(e);
+        }
         let vals = staking.all_validators(&mut r).expect("validators");
-        let bonded: u128 = vals
-            .iter()
-            .filter(|v| v.is_bonded())
-            .map(|v| v.tokens)
-            .sum();
-        let not_bonded: u128 = vals
-            .iter()
-            .filter(|v| !v.is_bonded())
-            .map(|v| v.tokens)
-            .sum();
-        let unbonding: u128 = staking
-            .all_unbonding_delegations(&mut r)
-            .expect("unbonding delegations")
-            .iter()
-            .map(|u| u.total_balance())
-            .sum();
         let pool = |name: &str| {
             core.bank
                 .balance(&mut &snap, &Address::module(name), DENOM)
                 .expect("pool")
         };
-        if pool(BONDED_POOL) != bonded {
-            self.fail(format!(
-                "bonded pool {} but bonded validators hold {bonded}",
-                pool(BONDED_POOL)
-            ));
-        }
-        if pool(NOT_BONDED_POOL) != not_bonded + unbonding {
-            self.fail(format!(
-                "not-bonded pool {} but unbonded validators hold {not_bonded} and unbondings {unbonding}",
-                pool(NOT_BONDED_POOL)
-            ));
-        }
         // Distribution (the SDK's ModuleAccountInvariant): its account holds the community pool
         // and every validator's outstanding rewards, truncated once over their sum.
         let mut owed: u128 = decimal_sum(

@@ -318,30 +318,9 @@ impl TestChain {
     /// The pool invariants staking keeps: the bonded pool holds the bonded validators'
     /// tokens, the not-bonded pool the others' plus every unbonding entry.
     pub fn check_pools(&self) {
-        let k = self.staking_keeper();
-        let vals = k.all_validators(&mut &self.state).expect("validators");
-        let bonded: u128 = vals
-            .iter()
-            .filter(|v| v.is_bonded())
-            .map(|v| v.tokens)
-            .sum();
-        let not_bonded: u128 = vals
-            .iter()
-            .filter(|v| !v.is_bonded())
-            .map(|v| v.tokens)
-            .sum();
-        let unbonding: u128 = k
-            .all_unbonding_delegations(&mut &self.state)
-            .expect("unbonding delegations")
-            .iter()
-            .map(|u| u.total_balance())
-            .sum();
-        assert_eq!(self.bonded_pool(), bonded, "bonded pool");
-        assert_eq!(
-            self.not_bonded_pool(),
-            not_bonded + unbonding,
-            "not-bonded pool"
-        );
+        if let Err(e) = super::check_pools(self.staking_keeper(), &self.state) {
+            panic!("{e}");
+        }
     }
 
     /// Bank's invariant: the supply is the sum of all balances (module accounts included).

@@ -11,6 +11,7 @@ use openledger_bank::AccountKeeper;
 use openledger_framework::{AbciError, Address, Coin, Ctx, Dec, KvRead};
 
 use crate::types::{cons_address, encode_consensus_pubkey, valoper};
+use crate::{BONDED_POOL, NOT_BONDED_POOL, StakingKeeper};
 
 pub use chain::{GENESIS_TIME, TestChain, bank, bank_genesis};
 
@@ -125,4 +126,45 @@ pub fn all_balances(state: &dyn KvRead) -> u128 {
                 .expect("amount")
         })
         .sum()
+}
+
+/// Staking's pool invariant over any state: the bonded pool holds the bonded validators' tokens,
+/// the not-bonded pool the others' plus every unbonding entry. The error says which one broke.
+pub fn check_pools(staking: &StakingKeeper, mut state: &dyn KvRead) -> Result<(), String> {
+    let vals = staking.all_validators(&mut state).expect("validators");
+    let bonded: u128 = vals
+        .iter()
+        .filter(|v| v.is_bonded())
+        .map(|v| v.tokens)
+        .sum();
+    let not_bonded: u128 = vals
+        .iter()
+        .filter(|v| !v.is_bonded())
+        .map(|v| v.tokens)
+        .sum();
+    let unbonding: u128 = staking
+        .all_unbonding_delegations(&mut state)
+        .expect("unbonding delegations")
+        .iter()
+        .map(|u| u.total_balance())
+        .sum();
+    let pool = |name: &str| {
+        staking
+            .bank()
+            .balance(&mut &*state, &Address::module(name), DENOM)
+            .expect("pool balance")
+    };
+    let (bonded_pool, not_bonded_pool) = (pool(BONDED_POOL), pool(NOT_BONDED_POOL));
+    if bonded_pool != bonded {
+        return Err(format!(
+            "bonded pool {bonded_pool} but bonded validators hold {bonded}"
+        ));
+    }
+    if not_bonded_pool != not_bonded + unbonding {
+        return Err(format!(
+            "not-bonded pool {not_bonded_pool} but unbonded validators hold {not_bonded} and \
+             unbondings {unbonding}"
+        ));
+    }
+    Ok(())
 }

@@ -18,6 +18,11 @@ SHELL := /bin/bash
 GO_MODULES_FILE  := proto/go-modules.txt
 COMETBFT_VERSION := $(shell awk '$$1 == "github.com/cometbft/cometbft" {print $$2}' $(GO_MODULES_FILE))
 GRPCURL_VERSION  := v1.9.3
+# Hermes, the IBC relayer the IBC e2e tests and `make ibc` run (built once into a cache). 1.10 is
+# the last line that builds from crates.io alone: 1.11 adds Namada (its build needs `protoc`) and
+# 1.12 Penumbra, whose proof-params build script downloads keys from GitHub LFS.
+HERMES_VERSION   := 1.10.5
+HERMES_ROOT      ?= $(HOME)/.cache/openledger-hermes
 GOBIN            := $(shell go env GOPATH 2>/dev/null || echo $$HOME/go)/bin
 export PATH      := $(GOBIN):$(HOME)/.cargo/bin:$(PATH)
 OPENLEDGER_HOME  ?= $(HOME)/.openledger
@@ -36,14 +41,14 @@ APT_PACKAGES := librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev z
 
 # Recipes are shell scripts (.ONESHELL); print what they say, not their source.
 .SILENT: setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh run setup-contracts \
-         setup-cosmjs \
+         setup-cosmjs setup-hermes \
          contracts bench-engine
 
 .PHONY: sim demo setup setup-apt setup-go proto-deps setup-rust setup-lora setup-check check-fresh build run \
-        setup-cosmjs \
+        setup-cosmjs setup-hermes ibc ibc-stop \
         test bench bench-engine bench-pending lint reset setup-contracts contracts test-contracts
 
-setup: setup-apt setup-go proto-deps setup-rust setup-lora setup-contracts setup-cosmjs
+setup: setup-apt setup-go proto-deps setup-rust setup-lora setup-contracts setup-cosmjs setup-hermes
 	$(MAKE) --no-print-directory setup-check
 
 # Each tool answers, each library and Go module is where the build looks, and the protos compile:
@@ -65,6 +70,15 @@ setup-apt:
 	  sudo_cmd=""; [ "$$(id -u)" -ne 0 ] && sudo_cmd=sudo
 	  $$sudo_cmd apt-get update -qq
 	  DEBIAN_FRONTEND=noninteractive $$sudo_cmd apt-get install -y -qq --no-install-recommends $$missing
+	fi
+
+# Hermes from crates.io (`cargo install --locked`): a long build the first time, then cached.
+setup-hermes:
+	if ! "$(HERMES_ROOT)/bin/hermes" --version 2>/dev/null | grep -q "$(HERMES_VERSION)"; then
+	  echo "installing Hermes $(HERMES_VERSION) into $(HERMES_ROOT) (the IBC relayer; a long build, done once)"
+	  CARGO_TARGET_DIR="$(HERMES_ROOT)/build" $(CARGO) install ibc-relayer-cli@$(HERMES_VERSION) \
+	    --bin hermes --locked --root "$(HERMES_ROOT)"
+	  rm -rf "$(HERMES_ROOT)/build"
 	fi
 
 setup-go:
@@ -138,6 +152,13 @@ localnet: setup build
 
 localnet-stop:
 	localnet/stop.sh
+
+# Two one-validator chains and Hermes between them, a transfer channel open (localnet/ibc.sh).
+ibc: setup build
+	HERMES="$(HERMES_ROOT)/bin/hermes" localnet/ibc.sh
+
+ibc-stop:
+	localnet/ibc.sh stop
 
 localnet-status:
 	localnet/status.sh

@@ -132,6 +132,7 @@ fn block_input(r: &request::FinalizeBlock) -> Result<state_machine::BlockInput, 
             })
             .collect(),
         commit: trusted_commit(&r.decided_last_commit),
+        next_validators_hash: r.next_validators_hash.as_bytes().to_vec(),
     })
 }
 

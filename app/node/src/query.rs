@@ -97,6 +97,11 @@ pub fn route(
     req: &[u8],
 ) -> Result<Vec<u8>, AbciError> {
     let answer = core.queries.route(path, snapshot, req)?;
+    if path.starts_with("/ibc.core.channel.v1.Query/")
+        || path == "/ibc.core.connection.v1.Query/Connections"
+    {
+        return with_ibc_height(path, answer, snapshot, height);
+    }
     if path != RECORD_PROOF {
         return Ok(answer);
     }
@@ -112,6 +117,64 @@ pub fn route(
     resp.root_proofs = proof.proofs.iter().map(Message::encode_to_vec).collect();
     resp.proof_height = height;
     Ok(resp.encode_to_vec())
+}
+
+/// IBC's list queries answer with the height they read (relayers require it, and only the
+/// node knows it): `revision-height` of the snapshot, as ibc-go's handlers fill it.
+fn with_ibc_height(
+    path: &str,
+    answer: Vec<u8>,
+    snapshot: &Snapshot,
+    height: u64,
+) -> Result<Vec<u8>, AbciError> {
+    use ibc_proto::ibc::core::channel::v1 as ch;
+    use ibc_proto::ibc::core::client::v1::Height;
+    use ibc_proto::ibc::core::connection::v1 as conn;
+    let chain_id = ChainMeta::load(snapshot)?
+        .map(|m| m.chain_id)
+        .unwrap_or_default();
+    let at = Some(Height {
+        revision_number: openledger_ibc::host::revision_number(&chain_id),
+        revision_height: height,
+    });
+    fn set<M: Message + Default>(
+        bytes: &[u8],
+        at: Option<Height>,
+        field: impl FnOnce(&mut M) -> &mut Option<Height>,
+    ) -> Result<Vec<u8>, AbciError> {
+        let mut m = M::decode(bytes).map_err(|e| SdkError::Internal(e.to_string()))?;
+        *field(&mut m) = at;
+        Ok(m.encode_to_vec())
+    }
+    let method = path.rsplit('/').next().unwrap_or_default();
+    match method {
+        "Channels" => set(&answer, at, |m: &mut ch::QueryChannelsResponse| {
+            &mut m.height
+        }),
+        "ConnectionChannels" => set(
+            &answer,
+            at,
+            |m: &mut ch::QueryConnectionChannelsResponse| &mut m.height,
+        ),
+        "PacketCommitments" => set(&answer, at, |m: &mut ch::QueryPacketCommitmentsResponse| {
+            &mut m.height
+        }),
+        "PacketAcknowledgements" => set(
+            &answer,
+            at,
+            |m: &mut ch::QueryPacketAcknowledgementsResponse| &mut m.height,
+        ),
+        "UnreceivedPackets" => set(&answer, at, |m: &mut ch::QueryUnreceivedPacketsResponse| {
+            &mut m.height
+        }),
+        "UnreceivedAcks" => set(&answer, at, |m: &mut ch::QueryUnreceivedAcksResponse| {
+            &mut m.height
+        }),
+        "Connections" => set(&answer, at, |m: &mut conn::QueryConnectionsResponse| {
+            &mut m.height
+        }),
+        _ => Ok(answer),
+    }
 }
 
 /// The gRPC code of a chain error, as a Cosmos SDK query handler would return it.

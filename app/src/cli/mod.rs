@@ -1,6 +1,6 @@
 //! The `openledgerd` command line, in the Cosmos SDK's shape: one file per module with its `tx`
 //! and `query` commands ([`bank`], [`auth`], [`staking`], [`distribution`], [`slashing`],
-//! [`gov`], [`mint`], [`datanet`], [`models`], [`wasm`], [`attribution`]), and [`keys`], [`genesis`], [`comet`],
+//! [`gov`], [`mint`], [`datanet`], [`models`], [`wasm`], [`attribution`], [`ibc`]), and [`keys`], [`genesis`], [`comet`],
 //! [`node`] (`init`, `start`), [`chain`] (`status`, `query tx`, `query block`) and
 //! [`loadtest`]. [`common`]: what they share (tx flags and sending, the query context);
 //! [`output`]: what they print. Commands parse their flags and call the client, the node or the
@@ -16,6 +16,7 @@ pub mod datanet;
 pub mod distribution;
 pub mod genesis;
 pub mod gov;
+pub mod ibc;
 pub mod keys;
 pub mod loadtest;
 pub mod mint;
@@ -41,6 +42,7 @@ use self::datanet::{DatanetQuery, DatanetTx};
 use self::distribution::{DistributionQuery, DistributionTx};
 use self::genesis::GenesisCmd;
 use self::gov::{GovQuery, GovTx};
+use self::ibc::{IbcCmd, IbcQuery, IbcTransferQuery, IbcTransferTx};
 use self::keys::KeysCmd;
 use self::loadtest::LoadtestArgs;
 use self::mint::MintQuery;
@@ -119,6 +121,11 @@ enum Cmd {
     },
     /// Sign M sends between N fresh accounts, submit them, report committed txs/s.
     Loadtest(LoadtestArgs),
+    /// What a relayer needs to know of this chain.
+    Ibc {
+        #[command(subcommand)]
+        cmd: IbcCmd,
+    },
 }
 
 #[derive(Subcommand)]
@@ -166,6 +173,12 @@ enum TxCmd {
     Attribution {
         #[command(subcommand)]
         cmd: AttributionTx,
+    },
+    /// ICS-20: send coins to another chain over IBC.
+    #[command(name = "ibc-transfer")]
+    IbcTransfer {
+        #[command(subcommand)]
+        cmd: IbcTransferTx,
     },
 }
 
@@ -217,6 +230,17 @@ enum QueryCmd {
         #[command(subcommand)]
         cmd: AttributionQuery,
     },
+    /// ICS-20: voucher denoms' traces and channels' escrow accounts.
+    #[command(name = "ibc-transfer")]
+    IbcTransfer {
+        #[command(subcommand)]
+        cmd: IbcTransferQuery,
+    },
+    /// IBC core: light clients, connections, channels.
+    Ibc {
+        #[command(subcommand)]
+        cmd: IbcQuery,
+    },
     /// A transaction by hash.
     Tx { hash: String },
     /// A block (latest by default).
@@ -264,6 +288,7 @@ impl Cli {
                 Ok(())
             }
             Cmd::Loadtest(a) => loadtest::run(&rt, &home, a),
+            Cmd::Ibc { cmd } => ibc::run(cmd),
         }
     }
 }
@@ -280,6 +305,7 @@ impl TxCmd {
             TxCmd::Slashing { cmd } => slashing::tx(rt, home, cmd),
             TxCmd::Gov { cmd } => gov::tx(rt, home, cmd),
             TxCmd::Attribution { cmd } => attribution::tx(rt, home, cmd),
+            TxCmd::IbcTransfer { cmd } => ibc::tx(rt, home, cmd),
         }
     }
 }
@@ -298,6 +324,8 @@ impl QueryCmd {
             QueryCmd::Gov { cmd } => gov::query(q, cmd).await,
             QueryCmd::Mint { cmd } => mint::query(q, cmd).await,
             QueryCmd::Attribution { cmd } => attribution::query(q, cmd).await,
+            QueryCmd::IbcTransfer { cmd } => ibc::transfer_query(q, cmd).await,
+            QueryCmd::Ibc { cmd } => ibc::ibc_query(q, cmd).await,
             QueryCmd::Tx { hash } => chain::tx(&q.channel().await?, &hash).await,
             QueryCmd::Block { height } => chain::block(&q.channel().await?, height).await,
         }

@@ -17,6 +17,7 @@ use openledger_framework::{
     AbciError, Address, BlockInfo, Ctx, Event, GasMeter, Module, MsgServiceRouter, QueryRouter,
 };
 use openledger_gov::{GovKeeper, GovModule, MsgRouter};
+use openledger_ibc::{IbcKeeper, IbcModule, TransferModule};
 use openledger_mint::{MintKeeper, MintModule};
 use openledger_models::{ModelsKeeper, ModelsModule};
 use openledger_slashing::{SlashingKeeper, SlashingModule};
@@ -43,6 +44,8 @@ pub const STORE_PREFIXES: &[&str] = &[
     openledger_models::MODULE_NAME,
     openledger_wasm::MODULE_NAME,
     openledger_attribution::MODULE_NAME,
+    openledger_ibc::MODULE_NAME,
+    openledger_ibc::TRANSFER_MODULE,
 ];
 
 /// The result of running one transaction.
@@ -97,6 +100,8 @@ impl AccountKeeper for AuthForBank {
             GOV_MODULE | openledger_wasm::keys::PREFIX => &["burner"],
             BONDED_POOL | NOT_BONDED_POOL => &["burner", "staking"],
             openledger_mint::MODULE_NAME => &["minter"],
+            // ICS-20 mints vouchers of coins arriving and burns them when they go back.
+            openledger_ibc::TRANSFER_MODULE => &["minter", "burner"],
             _ => &[],
         };
         Ok(self.0.module_account(ctx, name, perms)?.address)
@@ -235,6 +240,7 @@ impl AppCore {
                 openledger_distribution::MODULE_NAME,
                 openledger_mint::MODULE_NAME,
                 openledger_attribution::MODULE_ACCOUNT,
+                openledger_ibc::TRANSFER_MODULE,
             ],
             gov,
         );
@@ -284,7 +290,8 @@ impl AppCore {
         attribution.set_licences(Arc::new(WasmLicences(wasm.clone())));
         let auth_module: Arc<dyn Module> = Arc::new(AuthModule { keeper: auth });
         let bank_module: Arc<dyn Module> = Arc::new(BankModule::new(bank.clone()));
-        let apps: [Arc<dyn Module>; 4] = [
+        let ibc = IbcKeeper::new(bank.clone(), staking.keeper.clone(), gov);
+        let apps: [Arc<dyn Module>; 6] = [
             Arc::new(DatanetModule {
                 keeper: datanets.clone(),
             }),
@@ -292,6 +299,10 @@ impl AppCore {
                 keeper: models.clone(),
             }),
             Arc::new(WasmModule::new(wasm.clone())),
+            Arc::new(IbcModule {
+                keeper: ibc.clone(),
+            }),
+            Arc::new(TransferModule { keeper: ibc }),
             // Last: a request's fee is escrowed by the messages of the block, and its refund
             // at end block sees them.
             Arc::new(AttributionModule {

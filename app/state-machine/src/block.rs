@@ -32,6 +32,8 @@ pub struct BlockInput {
     /// The same commit with its round and each vote's flag: what the injected extended commit
     /// must match.
     pub commit: TrustedCommit,
+    /// The header's hash of the next block's validator set (IBC's consensus state of us).
+    pub next_validators_hash: Vec<u8>,
 }
 
 impl BlockInput {
@@ -114,6 +116,15 @@ impl App {
         }
     }
 
+    /// The app hash in the header of the block being finalized on `base`: the root after the
+    /// previous block, or of the genesis state before the first block is committed.
+    fn header_app_hash(&self, base: &Snapshot) -> Result<[u8; 32], AbciError> {
+        match &self.genesis {
+            Some(genesis) => Ok(self.core.storage.root_hash_of(base, genesis)?),
+            None => Ok(base.root_hash()?),
+        }
+    }
+
     /// InitChain: runs genesis and returns the app hash of the genesis state.
     /// `vote_extensions_enable_height` is CometBFT's consensus param (0: never); it decides
     /// from which block on Proof of Attribution's extended commit is injected.
@@ -182,6 +193,7 @@ impl App {
             last_commit,
             misbehavior,
             commit,
+            next_validators_hash,
         } = input;
         let expected = self.meta.height + 1;
         if height != expected {
@@ -203,6 +215,8 @@ impl App {
             proposer,
             last_commit,
             misbehavior,
+            app_hash: self.header_app_hash(&base)?.to_vec(),
+            next_validators_hash,
         };
 
         // The proposer's injected extended commit, when the block begins with one; the rest are

@@ -21,6 +21,11 @@ pub struct BlockInfo {
     pub last_commit: Vec<VoteInfo>,
     /// Evidence of misbehaviour CometBFT committed in this block.
     pub misbehavior: Vec<Misbehavior>,
+    /// The header's app hash: the state root after the previous block (what a light client of
+    /// this chain proves our state against).
+    pub app_hash: Vec<u8>,
+    /// The header's hash of the next block's validator set.
+    pub next_validators_hash: Vec<u8>,
 }
 
 /// One validator's entry in the previous block's commit.

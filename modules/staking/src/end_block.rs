@@ -40,6 +40,8 @@ impl StakingKeeper {
                 chain_id: ctx.block.chain_id.clone(),
                 height: h,
                 time: Some(now(ctx).to_proto()),
+                app_hash: ctx.block.app_hash.clone(),
+                next_validators_hash: ctx.block.next_validators_hash.clone(),
                 ..Default::default()
             }),
             valset,

@@ -119,10 +119,12 @@ pub async fn serve(
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(openledger_proto::COSMOS_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(openledger_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(ibc_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(openledger_proto::COSMOS_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(openledger_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(ibc_proto::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
     let module_queries = ModuleQueries::new(node.core.clone());
     let mut router = Routes::new(

